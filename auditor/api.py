@@ -1,0 +1,210 @@
+"""Python entry points: detect, read, load and ingest exports. The CLI and the web page call these."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor import schemas
+from auditor.errors import InputError
+from auditor.io.hashing import sha256_of
+from auditor.io.output import atomic_path, ensure_dir, write_text
+from auditor.io.times import DEFAULT_ZONE, zone
+from auditor.model import Dataset, Provenance
+from auditor.sources import registry
+from auditor.sources.base import REJECTS_SCHEMA, ParseContext, Source, rejects_table
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    timezone: str = DEFAULT_ZONE
+    agent: str | None = None
+    parser: str | None = None
+
+
+def expand(paths: Iterable[Path | str]) -> list[Path]:
+    """Files named, and the files inside directories named (sorted, hidden ones skipped)."""
+    return [path for path, _ in expand_marked(paths)]
+
+
+def expand_marked(paths: Iterable[Path | str]) -> list[tuple[Path, bool]]:
+    """Like ``expand``, with ``True`` for a file named explicitly (an unknown format is then an error,
+    while an unrecognised file found inside a folder — a cover letter, a README — is skipped and listed)."""
+    found: list[tuple[Path, bool]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                (p, False) for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.exists():
+            found.append((path, True))
+        else:
+            raise InputError("file-not-found", str(path))
+    return found
+
+
+def _readable(path: Path, explicit: bool, options: ReadOptions, skipped: list[dict[str, str]]) -> FileRead | None:
+    """The FileRead of ``path``, or None (listed in ``skipped``) for an unrecognised file inside a folder."""
+    try:
+        return read(path, options)
+    except InputError as error:
+        if explicit or error.code not in ("format-unknown", "file-empty"):
+            raise
+        skipped.append({"file": str(path), "reason": error.code})
+        return None
+
+
+def detect(paths: Iterable[Path | str], parser: str | None = None) -> list[registry.Detection]:
+    return [registry.detect(Source.from_path(p), parser) for p in expand(paths)]
+
+
+@dataclass
+class FileRead:
+    """One input being read: its detection, its batches (once), then its provenance and rejects."""
+
+    source: Source
+    options: ReadOptions
+    detection: registry.Detection = field(init=False)
+    provenance: Provenance = field(init=False)
+    rejects: pa.Table = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.detection = registry.detect(self.source, self.options.parser)
+        self.parser = registry.get(self.detection.parser)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        source, parser = self.source, self.parser
+        with source.open_binary() as stream:
+            sha256, size = sha256_of(stream)
+        agent = self.options.agent or (Path(source.name).stem or source.name)
+        ctx = ParseContext(file=source.name, tool=parser.tool, tz=zone(self.options.timezone), agent_hint=agent)
+        if self.detection.encoding_how == "fallback":
+            ctx.warn("encoding-fallback-cp1252")
+        try:
+            yield from parser.parse(source, ctx)
+        except UnicodeError as error:
+            raise InputError(
+                "encoding-undecodable", source.name, encoding=self.detection.encoding, detail=str(error)[:120]
+            ) from None
+        self.provenance = Provenance(
+            file=source.name,
+            path=str(source.path or source.name),
+            sha256=sha256,
+            size=size,
+            parser=parser.name,
+            parser_version=parser.version,
+            kind=parser.kind,
+            tool=ctx.tool,
+            confidence=self.detection.confidence,
+            encoding=self.detection.encoding,
+            encoding_how=self.detection.encoding_how,
+            timezone=self.options.timezone,
+            rows_in=ctx.rows_in,
+            rows_parsed=ctx.rows_parsed,
+            rows_rejected=len(ctx.rejects),
+            warnings=dict(sorted(ctx.counts.items())),
+            candidates=[list(c) for c in self.detection.candidates] if self.detection.ambiguous else [],  # type: ignore[misc]
+            notes=ctx.notes,
+        )
+        if not self.provenance.balanced:
+            raise RuntimeError(
+                f"bug in parser {parser.name}: {ctx.rows_in} rows read but {ctx.rows_parsed} parsed "
+                f"and {len(ctx.rejects)} rejected in {source.name}"
+            )
+        self.rejects = rejects_table(source.name, ctx.rejects)
+
+
+def read(path: Path | str | Source, options: ReadOptions | None = None) -> FileRead:
+    source = path if isinstance(path, Source) else Source.from_path(Path(path))
+    return FileRead(source, options or ReadOptions())
+
+
+def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = None) -> Dataset:
+    """Read every input into in-memory canonical tables (small and medium inputs)."""
+    options = options or ReadOptions()
+    by_kind: dict[str, list[pa.RecordBatch]] = {}
+    rejects: list[pa.Table] = []
+    provenance: list[Provenance] = []
+    skipped: list[dict[str, str]] = []
+    for item, explicit in _expand_mixed(paths):
+        file_read = read(item, options) if isinstance(item, Source) else _readable(item, explicit, options, skipped)
+        if file_read is None:
+            continue
+        by_kind.setdefault(file_read.parser.kind, []).extend(file_read.batches())
+        rejects.append(file_read.rejects)
+        provenance.append(file_read.provenance)
+    tables = {
+        kind: pa.Table.from_batches(batches, schema=schemas.get(kind).arrow) for kind, batches in by_kind.items()
+    }
+    all_rejects = pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table()
+    return Dataset(tables=tables, rejects=all_rejects, provenance=provenance, skipped=skipped)
+
+
+def _expand_mixed(paths: Sequence[Path | str | Source]) -> list[tuple[Path | Source, bool]]:
+    out: list[tuple[Path | Source, bool]] = []
+    for p in paths:
+        out.extend([(p, True)] if isinstance(p, Source) else expand_marked([p]))
+    return out
+
+
+@dataclass
+class IngestResult:
+    out: Path
+    tables: dict[str, Path]
+    rejects: Path
+    provenance: list[Provenance]
+    skipped: list[dict[str, str]]
+
+
+def ingest(
+    paths: Sequence[Path | str], out: Path, options: ReadOptions | None = None, progress: Progress | None = None
+) -> IngestResult:
+    """Stream every input into ``out/tables/<kind>.parquet``, ``out/rejects.parquet`` and provenance.json.
+
+    Batches go straight to Parquet writers, so memory does not grow with the input.
+    """
+    options = options or ReadOptions()
+    ensure_dir(out)
+    tables_dir = ensure_dir(out / "tables")
+    writers: dict[str, pq.ParquetWriter] = {}
+    provenance: list[Provenance] = []
+    rejects: list[pa.Table] = []
+    skipped: list[dict[str, str]] = []
+    with ExitStack() as stack:  # on error: writers closed, temporary files removed, nothing renamed
+        for path, explicit in expand_marked(paths):
+            file_read = _readable(path, explicit, options, skipped)
+            if file_read is None:
+                continue
+            kind = file_read.parser.kind
+            if kind not in writers:
+                temp = stack.enter_context(atomic_path(tables_dir / f"{kind}.parquet"))
+                writers[kind] = pq.ParquetWriter(temp, schemas.get(kind).arrow)
+                stack.callback(writers[kind].close)
+            for batch in file_read.batches():
+                writers[kind].write_batch(batch)
+                if progress:
+                    progress(path.name, batch.num_rows)
+            provenance.append(file_read.provenance)
+            rejects.append(file_read.rejects)
+    rejects_path = out / "rejects.parquet"
+    with atomic_path(rejects_path) as tmp:
+        pq.write_table(pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table(), tmp)
+    summary = {"schema_version": 1, "files": [p.to_dict() for p in provenance], "skipped": skipped}
+    write_text(out / "provenance.json", json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
+    return IngestResult(
+        out=out,
+        tables={kind: tables_dir / f"{kind}.parquet" for kind in writers},
+        rejects=rejects_path,
+        provenance=provenance,
+        skipped=skipped,
+    )

@@ -1,0 +1,239 @@
+"""What a parser is, and the context it reports to.
+
+A parser is one class in one module: a ``name`` shown to users, the canonical ``kind`` it emits, a
+cheap ``sniff`` on the first bytes, and ``parse`` yielding Arrow record batches of that kind. It counts
+every record it reads (``ctx.rows_in``) and either adds it to a batch or rejects it with a reason, so
+``rows_in == rows_parsed + rows_rejected`` always holds. ``render`` is the writer counterpart used by
+``auditor synth`` and by round-trip property tests.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+import pyarrow as pa
+
+from auditor import schemas
+from auditor.errors import ROW_REASONS, WARNINGS
+from auditor.io import text as textio
+from auditor.io.encoding import Encoding, decode_head, detect
+from auditor.io.times import to_utc
+
+HEAD_SIZE = 64 * 1024
+BATCH_ROWS = 64 * 1024
+RAW_LIMIT = 1000  # characters of a rejected line kept in the rejects table
+
+
+@dataclass(frozen=True)
+class Head:
+    """The first bytes of a file, decoded once for every parser's ``sniff``."""
+
+    raw: bytes
+    name: str
+    encoding: Encoding
+    complete: bool
+
+    @property
+    def text(self) -> str:
+        return decode_head(self.raw, self.encoding)
+
+    @classmethod
+    def of(cls, raw: bytes, name: str, complete: bool) -> Head:
+        return cls(raw, name, detect(raw, complete=complete), complete)
+
+
+@dataclass
+class Source:
+    """An input file (or an in-memory one, for tests and archive members)."""
+
+    name: str
+    opener: Callable[[], BinaryIO]
+    path: Path | None = None
+    _head: Head | None = None
+
+    @classmethod
+    def from_path(cls, path: Path) -> Source:
+        return cls(name=path.name, opener=lambda: path.open("rb"), path=path)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str) -> Source:
+        return cls(name=name, opener=lambda: io.BytesIO(data))
+
+    @property
+    def head(self) -> Head:
+        if self._head is None:
+            with self.opener() as f:
+                raw = f.read(HEAD_SIZE + 1)
+            self._head = Head.of(raw[:HEAD_SIZE], self.name, complete=len(raw) <= HEAD_SIZE)
+        return self._head
+
+    @property
+    def encoding(self) -> Encoding:
+        return self.head.encoding
+
+    def open_binary(self) -> BinaryIO:
+        return self.opener()
+
+    def lines(self, ctx: ParseContext) -> Iterator[tuple[int, str]]:
+        """Numbered decoded lines (ends stripped) for line-oriented formats."""
+        with self.opener() as binary:
+            stream = textio.open_text(binary, self.encoding)
+            yield from textio.numbered_lines(stream, self.name, ctx.count_repair)
+
+    def physical_lines(self, ctx: ParseContext) -> Iterator[str]:
+        """Decoded lines with their ends, for the csv module."""
+        with self.opener() as binary:
+            stream = textio.open_text(binary, self.encoding)
+            yield from textio.physical_lines(stream, self.name, ctx.count_repair)
+
+
+@dataclass
+class Reject:
+    row: int | None
+    code: str
+    params: dict[str, Any]
+    raw: str
+
+
+@dataclass
+class ParseContext:
+    """What a parser reports to: rejects and warnings as data, the zone assumed, row accounting."""
+
+    file: str
+    tool: str
+    tz: tzinfo
+    agent_hint: str
+    rows_in: int = 0
+    rows_parsed: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def reject(self, row: int | None, code: str, raw: str = "", **params: Any) -> None:
+        assert code in ROW_REASONS, code
+        self.rejects.append(Reject(row, code, params, raw[:RAW_LIMIT]))
+
+    def warn(self, code: str, n: int = 1) -> None:
+        assert code in WARNINGS, code
+        self.counts[code] += n
+
+    def count_repair(self) -> None:
+        self.counts["encoding-replaced-bytes"] += 1
+
+    def time(self, value: datetime | None) -> datetime | None:
+        """Aware UTC by the canonical time rules, counting DST guesses and sentinels."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            self.counts["timezone-missing"] += 1
+        return to_utc(value, self.tz, self.counts)
+
+    def builder(self, kind: str, tool: str | None = None) -> BatchBuilder:
+        return BatchBuilder(kind, self, tool or self.tool)
+
+
+class BatchBuilder:
+    """Collects canonical rows column by column and hands out typed record batches."""
+
+    def __init__(self, kind: str, ctx: ParseContext, tool: str, size: int = BATCH_ROWS) -> None:
+        self.schema = schemas.get(kind)
+        self.ctx = ctx
+        self.tool = tool
+        self.size = size
+        self._payload = [n for n in self.schema.names if n not in schemas.BOOKKEEPING]
+        self._required = [n for n in self.schema.required if n not in schemas.BOOKKEEPING]
+        self._columns: dict[str, list[Any]] = {n: [] for n in self.schema.names}
+
+    def add(self, row: int, values: Mapping[str, Any], raw: str = "") -> pa.RecordBatch | None:
+        """Add one row (or reject it if a required field is empty); a full batch comes back."""
+        for name in self._required:
+            value = values.get(name)
+            if value is None or value == "":
+                self.ctx.reject(row, "row-required-missing", raw, field=name)
+                return None
+        columns = self._columns
+        for name in self._payload:
+            value = values.get(name)
+            columns[name].append(None if value == "" else value)
+        columns["tool"].append(self.tool)
+        columns["source_file"].append(self.ctx.file)
+        columns["source_row"].append(row)
+        self.ctx.rows_parsed += 1
+        return self.flush() if len(columns["tool"]) >= self.size else None
+
+    def flush(self) -> pa.RecordBatch | None:
+        if not self._columns["tool"]:
+            return None
+        batch = pa.RecordBatch.from_pydict(self._columns, schema=self.schema.arrow)
+        self._columns = {n: [] for n in self.schema.names}
+        return batch
+
+    def finish(self) -> Iterator[pa.RecordBatch]:
+        batch = self.flush()
+        if batch is not None:
+            yield batch
+
+
+class Parser:
+    """Base of every parser; subclasses set the class attributes and implement sniff and parse."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    tool: ClassVar[str]
+    version: ClassVar[str] = "1"
+    patterns: ClassVar[tuple[str, ...]] = ()
+    extensions: ClassVar[tuple[str, ...]] = ()
+    title: ClassVar[dict[str, str]] = {"fr": "", "en": ""}
+    #: What the export cannot show, in plain words (docs/formats.md).
+    blind_spots: ClassVar[dict[str, str]] = {"fr": "", "en": ""}
+    #: Canonical fields that survive render → parse unchanged (round-trip tests compare these).
+    roundtrip_fields: ClassVar[tuple[str, ...]] = ()
+
+    def sniff(self, head: Head) -> float:
+        """Confidence in [0, 1] that ``head`` starts a file of this format. Cheap, no side effects."""
+        raise NotImplementedError
+
+    def parse(self, source: Source, ctx: ParseContext) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def render(self, rows: Sequence[Mapping[str, Any]]) -> bytes:
+        """The bytes of an export of this format holding ``rows`` (canonical values)."""
+        raise NotImplementedError
+
+    def row_strategy(self) -> Any:
+        """A hypothesis strategy of canonical rows this format can carry (see auditor.testing.strategies)."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "tool": self.tool,
+            "version": self.version,
+            "patterns": list(self.patterns),
+            "title": dict(self.title),
+        }
+
+
+def rejects_table(file: str, rejects: Sequence[Reject]) -> pa.Table:
+    return pa.table(
+        {
+            "source_file": pa.array([file] * len(rejects), pa.string()),
+            "source_row": pa.array([r.row for r in rejects], pa.int64()),
+            "reason": pa.array([r.code for r in rejects], pa.string()),
+            "params": pa.array(
+                [json.dumps(r.params, ensure_ascii=False, default=str) for r in rejects], pa.string()
+            ),
+            "raw": pa.array([r.raw for r in rejects], pa.string()),
+        }
+    )
+
+
+REJECTS_SCHEMA = rejects_table("", []).schema
