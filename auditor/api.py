@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from auditor import schemas
 from auditor.errors import InputError
+from auditor.io import archive
 from auditor.io.hashing import sha256_of
 from auditor.io.output import atomic_path, ensure_dir, write_text
 from auditor.io.times import DEFAULT_ZONE, zone
@@ -53,19 +54,61 @@ def expand_marked(paths: Iterable[Path | str]) -> list[tuple[Path, bool]]:
     return found
 
 
-def _readable(path: Path, explicit: bool, options: ReadOptions, skipped: list[dict[str, str]]) -> FileRead | None:
-    """The FileRead of ``path``, or None (listed in ``skipped``) for an unrecognised file inside a folder."""
+def sources(paths: Iterable[Path | str | Source]) -> list[tuple[Source, bool]]:
+    """Every input as a Source, zip archives opened into their members (safely, see io/archive.py)."""
+    out: list[tuple[Source, bool]] = []
+    for item in paths:
+        if isinstance(item, Source):
+            out.extend(_unpack(item, True, depth=0))
+            continue
+        for path, explicit in expand_marked([item]):
+            out.extend(_unpack(Source.from_path(path), explicit, depth=0))
+    return out
+
+
+def _unpack(source: Source, explicit: bool, depth: int) -> list[tuple[Source, bool]]:
     try:
-        return read(path, options)
+        head = source.head.raw
+    except OSError as error:
+        raise InputError("file-unreadable", source.name, detail=str(error)) from None
+    if not archive.looks_like_zip(head):
+        return [(source, explicit)]
+    with source.open_binary() as stream:
+        zipped = archive.open_archive(stream, source.name)
+        if archive.is_office_document(zipped):
+            return [(source, explicit)]
+        if depth >= archive.LIMITS.max_depth:
+            raise InputError("archive-unsafe", source.name, detail="archives nested too deep")
+        members = archive.safe_members(zipped, source.name)
+    out: list[tuple[Source, bool]] = []
+    for info in members:
+        member = _member_source(source, info.filename)
+        out.extend(_unpack(member, False, depth + 1))
+    return out
+
+
+def _member_source(parent: Source, member: str) -> Source:
+    chain = (*parent.chain, member)
+    root = parent.root_opener
+    display = f"{parent.name}:{member}"
+    return Source(name=display, opener=lambda: archive.MemberStream(root, chain, display),  # type: ignore[arg-type,return-value]
+                  path=parent.path, chain=chain, root_opener=root)
+
+
+def _readable(source: Source, explicit: bool, options: ReadOptions,
+              skipped: list[dict[str, str]]) -> FileRead | None:
+    """The FileRead of ``source``, or None (listed in ``skipped``) for an unrecognised file inside a folder."""
+    try:
+        return read(source, options)
     except InputError as error:
         if explicit or error.code not in ("format-unknown", "file-empty"):
             raise
-        skipped.append({"file": str(path), "reason": error.code})
+        skipped.append({"file": source.name, "reason": error.code})
         return None
 
 
 def detect(paths: Iterable[Path | str], parser: str | None = None) -> list[registry.Detection]:
-    return [registry.detect(Source.from_path(p), parser) for p in expand(paths)]
+    return [registry.detect(source, parser) for source, _ in sources(paths)]
 
 
 @dataclass
@@ -136,8 +179,8 @@ def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = Non
     rejects: list[pa.Table] = []
     provenance: list[Provenance] = []
     skipped: list[dict[str, str]] = []
-    for item, explicit in _expand_mixed(paths):
-        file_read = read(item, options) if isinstance(item, Source) else _readable(item, explicit, options, skipped)
+    for item, explicit in sources(paths):
+        file_read = _readable(item, explicit, options, skipped)
         if file_read is None:
             continue
         by_kind.setdefault(file_read.parser.kind, []).extend(file_read.batches())
@@ -149,12 +192,6 @@ def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = Non
     all_rejects = pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table()
     return Dataset(tables=tables, rejects=all_rejects, provenance=provenance, skipped=skipped)
 
-
-def _expand_mixed(paths: Sequence[Path | str | Source]) -> list[tuple[Path | Source, bool]]:
-    out: list[tuple[Path | Source, bool]] = []
-    for p in paths:
-        out.extend([(p, True)] if isinstance(p, Source) else expand_marked([p]))
-    return out
 
 
 @dataclass
@@ -181,8 +218,8 @@ def ingest(
     rejects: list[pa.Table] = []
     skipped: list[dict[str, str]] = []
     with ExitStack() as stack:  # on error: writers closed, temporary files removed, nothing renamed
-        for path, explicit in expand_marked(paths):
-            file_read = _readable(path, explicit, options, skipped)
+        for source, explicit in sources(paths):
+            file_read = _readable(source, explicit, options, skipped)
             if file_read is None:
                 continue
             kind = file_read.parser.kind
@@ -193,7 +230,7 @@ def ingest(
             for batch in file_read.batches():
                 writers[kind].write_batch(batch)
                 if progress:
-                    progress(path.name, batch.num_rows)
+                    progress(source.name, batch.num_rows)
             provenance.append(file_read.provenance)
             rejects.append(file_read.rejects)
     rejects_path = out / "rejects.parquet"

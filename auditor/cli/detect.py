@@ -13,7 +13,6 @@ from auditor.cli.main import cli
 from auditor.errors import InputError
 from auditor.i18n import t
 from auditor.sources import registry
-from auditor.sources.base import Source
 
 
 @cli.command()
@@ -26,17 +25,18 @@ def detect(paths: tuple[Path, ...], fmt: str) -> None:
     """
     results: list[dict[str, object]] = []
     failed = False
-    for path in api.expand(paths):
+    for source, _explicit in api.sources(paths):
         try:
-            found = registry.detect(Source.from_path(path))
+            found = registry.detect(source)
+            shown = str(source.path) if source.path and not source.chain else source.name
             results.append({
-                "file": str(path), "parser": found.parser, "kind": found.kind, "tool": found.tool,
+                "file": shown, "parser": found.parser, "kind": found.kind, "tool": found.tool,
                 "confidence": found.confidence, "encoding": found.encoding, "encoding_how": found.encoding_how,
                 "ambiguous": found.ambiguous, "candidates": [list(c) for c in found.candidates],
             })
         except InputError as error:
             failed = True
-            results.append({"file": str(path), "error": error.code, "message": error.render()})
+            results.append({"file": source.name, "error": error.code, "message": error.render()})
     if fmt == "json":
         echo_json({"schema_version": 1, "files": results})
     else:

@@ -56,7 +56,14 @@ class Source:
     name: str
     opener: Callable[[], BinaryIO]
     path: Path | None = None
+    #: For an archive member: the member names from the outermost archive inward, and how to open it.
+    chain: tuple[str, ...] = ()
+    root_opener: Callable[[], BinaryIO] | None = None
     _head: Head | None = None
+
+    def __post_init__(self) -> None:
+        if self.root_opener is None:
+            self.root_opener = self.opener
 
     @classmethod
     def from_path(cls, path: Path) -> Source:
@@ -67,11 +74,16 @@ class Source:
         return cls(name=name, opener=lambda: io.BytesIO(data))
 
     @property
+    def basename(self) -> str:
+        """The file's own name (an archive member's display name is ``archive.zip:dir/file``)."""
+        return self.name.rsplit(":", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+
+    @property
     def head(self) -> Head:
         if self._head is None:
             with self.opener() as f:
                 raw = f.read(HEAD_SIZE + 1)
-            self._head = Head.of(raw[:HEAD_SIZE], self.name, complete=len(raw) <= HEAD_SIZE)
+            self._head = Head.of(raw[:HEAD_SIZE], self.basename, complete=len(raw) <= HEAD_SIZE)
         return self._head
 
     @property

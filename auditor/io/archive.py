@@ -1,0 +1,135 @@
+"""Zip archives of exports, opened safely: members are read as streams, never extracted to disk.
+
+Limits (checked on the central directory before anything is decompressed; zipfile itself stops reading a
+member at its declared size, so a lying header cannot inflate past these): entry count, total and
+per-member uncompressed size, compression ratio, nesting depth. Names that would leave the archive
+(absolute, ``..``), symbolic links and encrypted members refuse the whole archive: an export that
+contains them was not made by the tool.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+from auditor.errors import InputError
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_entries: int = 10_000
+    max_member: int = 4 << 30  # bytes, uncompressed
+    max_total: int = 16 << 30
+    max_ratio: float = 200.0
+    max_depth: int = 2
+
+
+LIMITS = Limits()
+
+
+def looks_like_zip(head: bytes) -> bool:
+    return head.startswith(ZIP_MAGIC)
+
+
+def is_office_document(archive: zipfile.ZipFile) -> bool:
+    """XLSX/DOCX/ODS are zip files too, but they are documents a parser reads whole."""
+    names = set(archive.namelist())
+    return "[Content_Types].xml" in names or "mimetype" in names
+
+
+def safe_members(archive: zipfile.ZipFile, display: str, limits: Limits | None = None) -> list[zipfile.ZipInfo]:
+    """The file members of ``archive`` in name order, or InputError('archive-unsafe') naming the problem."""
+    limits = limits or LIMITS
+    infos = archive.infolist()
+    if len(infos) > limits.max_entries:
+        raise InputError("archive-unsafe", display, detail=f"{len(infos)} entries > {limits.max_entries}")
+    total = 0
+    members = []
+    for info in infos:
+        name = info.filename
+        path = PurePosixPath(name.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":"):
+            raise InputError("archive-unsafe", display, detail=f"path leaves the archive: {name!r}")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise InputError("archive-unsafe", display, detail=f"symbolic link: {name!r}")
+        if info.flag_bits & 0x1:
+            raise InputError("archive-unsafe", display, detail=f"encrypted member: {name!r}")
+        if info.is_dir():
+            continue
+        if info.file_size > limits.max_member:
+            raise InputError("archive-unsafe", display, detail=f"{name!r} is {info.file_size} bytes unpacked")
+        if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise InputError("archive-unsafe", display,
+                             detail=f"{name!r} compression ratio above {limits.max_ratio:.0f} (zip bomb?)")
+        total += info.file_size
+        if total > limits.max_total:
+            raise InputError("archive-unsafe", display, detail=f"more than {limits.max_total} bytes unpacked")
+        if not any(part.startswith(".") or part == "__MACOSX" for part in path.parts):
+            members.append(info)
+    return sorted(members, key=lambda i: i.filename)
+
+
+def open_archive(stream: BinaryIO, display: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise InputError("archive-unsafe", display, detail=f"not a readable zip: {error}") from None
+
+
+class MemberStream:
+    """A member of a (possibly nested) zip as a readable stream that closes its archives with it."""
+
+    def __init__(self, open_outer: Callable[[], BinaryIO], chain: tuple[str, ...], display: str) -> None:
+        self._closers: list[BinaryIO | zipfile.ZipFile] = []
+        stream: BinaryIO = open_outer()
+        self._closers.append(stream)
+        for member in chain:
+            archive = open_archive(stream, display)
+            self._closers.append(archive)
+            stream = archive.open(member)  # type: ignore[assignment]
+            self._closers.append(stream)
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    @property
+    def closed(self) -> bool:
+        return not self._closers
+
+    def close(self) -> None:
+        for item in reversed(self._closers):
+            item.close()
+        self._closers = []
+
+    def flush(self) -> None:
+        return None
+
+    def __enter__(self) -> MemberStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
