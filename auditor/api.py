@@ -131,7 +131,7 @@ class FileRead:
             sha256, size = sha256_of(stream)
         agent = self.options.agent or (Path(source.name).stem or source.name)
         ctx = ParseContext(file=source.name, tool=parser.tool, tz=zone(self.options.timezone), agent_hint=agent)
-        if self.detection.encoding_how == "fallback":
+        if self.detection.encoding_how == "fallback" and not source.head.is_container:
             ctx.warn("encoding-fallback-cp1252")
         try:
             yield from parser.parse(source, ctx)

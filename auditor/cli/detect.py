@@ -25,7 +25,7 @@ def detect(paths: tuple[Path, ...], fmt: str) -> None:
     """
     results: list[dict[str, object]] = []
     failed = False
-    for source, _explicit in api.sources(paths):
+    for source, explicit in api.sources(paths):
         try:
             found = registry.detect(source)
             shown = str(source.path) if source.path and not source.chain else source.name
@@ -35,7 +35,7 @@ def detect(paths: tuple[Path, ...], fmt: str) -> None:
                 "ambiguous": found.ambiguous, "candidates": [list(c) for c in found.candidates],
             })
         except InputError as error:
-            failed = True
+            failed = failed or explicit  # an unrecognised file inside a folder is listed, not an error
             results.append({"file": source.name, "error": error.code, "message": error.render()})
     if fmt == "json":
         echo_json({"schema_version": 1, "files": results})

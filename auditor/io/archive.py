@@ -53,6 +53,8 @@ def safe_members(archive: zipfile.ZipFile, display: str, limits: Limits | None =
     members = []
     for info in infos:
         name = info.filename
+        if not name.strip("/"):
+            raise InputError("archive-unsafe", display, detail="a member has no name")
         path = PurePosixPath(name.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":"):
             raise InputError("archive-unsafe", display, detail=f"path leaves the archive: {name!r}")

@@ -44,6 +44,11 @@ class Head:
     def text(self) -> str:
         return decode_head(self.raw, self.encoding)
 
+    @property
+    def is_container(self) -> bool:
+        """A zip (XLSX too) or OLE2 (XLS) file: bytes, not text, so no encoding applies."""
+        return self.raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
+
     @classmethod
     def of(cls, raw: bytes, name: str, complete: bool) -> Head:
         return cls(raw, name, detect(raw, complete=complete), complete)

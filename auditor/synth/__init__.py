@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from auditor.io.output import write_bytes, write_text
@@ -33,10 +33,12 @@ def _renders(parser: Parser) -> bool:
 
 
 def _file_name(parser: Parser, stem: str) -> str:
-    pattern = next((p for p in parser.patterns if "*" in p and "/" not in p), None)
-    if pattern is None:
-        return parser.patterns[0] if parser.patterns else f"{stem}.txt"
-    return pattern.replace("*", stem, 1).replace("*", "")
+    """``stem`` with the extension of the parser's first file pattern that has one."""
+    for pattern in parser.patterns:
+        suffix = PurePath("x" + pattern.replace("*", "")).suffix
+        if suffix:
+            return stem + suffix
+    return stem + ".txt"
 
 
 def plan(world: World) -> list[tuple[Parser, str, list[dict[str, Any]]]]:

@@ -17,7 +17,7 @@ from typing import Any
 from auditor.io.times import localize, zone
 
 PARIS = zone("Europe/Paris")
-START = date(2026, 3, 23)  # a Monday; the clock change is on Sunday 29 March 2026
+START = date(2026, 3, 25)  # a Wednesday; the clock change is on Sunday 29 March 2026
 
 FIRST_NAMES = ("Amélie", "Benoît", "Céline", "Damien", "Élodie", "François", "Gaëlle", "Hélène", "Inès", "Jérôme",
                "Karima", "Loïc", "Maëlle", "Noël", "Océane", "Pascal", "Quentin", "Rosalie", "Sébastien", "Thérèse",
@@ -190,7 +190,7 @@ class World:
                 lat += rng.gauss(0, 0.0015)
                 lon += rng.gauss(0, 0.002)
                 rows.append(self._fix(agent, t, lat, lon, rng))
-                t += timedelta(seconds=rng.choice((60, 120, 120, 300)))
+                t += timedelta(seconds=rng.choice((60, 120, 300, 600)))
             evening = shift.leave + timedelta(hours=rng.uniform(2.5, 5))  # the phone keeps reporting at home
             for k in range(3):
                 rows.append(self._fix(agent, evening + timedelta(minutes=20 * k), agent.home[0] + rng.gauss(0, 3e-4),

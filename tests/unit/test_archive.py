@@ -96,3 +96,14 @@ def test_office_documents_are_files_not_archives(tmp_path: Path) -> None:
     path.write_bytes(_zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}))
     [(source, explicit)] = api.sources([path])
     assert source.name == "export.xlsx" and explicit
+
+
+def test_member_without_a_name_is_refused(tmp_path: Path) -> None:
+    data = bytearray(_zip({"x.txt": b"abc"}))
+    data[data.index(b"x.txt")] = 0  # local header
+    data[data.rindex(b"x.txt")] = 0  # central directory
+    path = tmp_path / "nul.zip"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as error:
+        api.sources([path])
+    assert error.value.code == "archive-unsafe"
