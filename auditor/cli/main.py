@@ -17,6 +17,7 @@ import click
 from auditor import __version__
 from auditor.errors import AuditorError
 from auditor.i18n import LANGUAGES, t
+from auditor.rules.yamlsafe import DocumentError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except AuditorError as error:
         click.echo(t("cli.error", None, message=error.render()), err=True)
+        sys.exit(EXIT_USAGE)
+    except DocumentError as error:  # a policy or rule file the user wrote: every problem, with its line
+        click.echo(t("cli.error", None, message=t("policy.invalid") + "\n" + str(error)), err=True)
         sys.exit(EXIT_USAGE)
     except click.exceptions.Abort:
         click.echo("", err=True)

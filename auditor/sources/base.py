@@ -224,6 +224,10 @@ class Parser:
         """The bytes of an export of this format holding ``rows`` (canonical values)."""
         raise NotImplementedError
 
+    def synth_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The rows of a synthetic world this format would hold (default: all rows of its kind)."""
+        return list(rows)
+
     def row_strategy(self) -> Any:
         """A hypothesis strategy of canonical rows this format can carry (see auditor.testing.strategies)."""
         raise NotImplementedError

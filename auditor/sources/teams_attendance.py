@@ -242,6 +242,14 @@ class TeamsAttendance(Parser):
             lines.append(f"{name}\t{stamp(row['time'])}\t{stamp(leave(row))}\t{duration}\t{email}\tAttendee")
         return b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le")
 
+    def synth_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """One attendance report holds one meeting: the first meeting's participants."""
+        meetings = [r for r in rows if r.get("action") == ATTENDANCE]
+        first = min(meetings, key=lambda r: r["time"], default=None)
+        if first is None:
+            return []
+        return [r for r in meetings if r["object"] == first["object"] and r["time"].date() == first["time"].date()]
+
     def row_strategy(self) -> Any:
         from hypothesis import strategies as st
 

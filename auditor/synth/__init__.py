@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from collections.abc import Mapping
 from typing import Any
 
 from auditor.io.output import write_bytes, write_text
@@ -41,14 +42,14 @@ def _file_name(parser: Parser, stem: str) -> str:
     return stem + ".txt"
 
 
-def plan(world: World) -> list[tuple[Parser, str, list[dict[str, Any]]]]:
+def plan(world: World) -> list[tuple[Parser, str, list[Mapping[str, Any]]]]:
     """(parser, file name, rows) for every format the world has data for."""
-    out: list[tuple[Parser, str, list[dict[str, Any]]]] = []
+    out: list[tuple[Parser, str, list[Mapping[str, Any]]]] = []
     cache: dict[str, list[dict[str, Any]]] = {}
     for parser in registry.parsers():
         if not _renders(parser) or not hasattr(world, f"_{parser.kind}"):
             continue
-        rows = cache.setdefault(parser.kind, world.rows(parser.kind))
+        rows = parser.synth_rows(cache.setdefault(parser.kind, world.rows(parser.kind)))
         if not rows:
             continue
         if "agent" in parser.roundtrip_fields:

@@ -127,6 +127,17 @@ class World:
     def site_of(self, agent: Agent) -> tuple[str, float, float]:
         return next(s for s in SITES if s[0] == agent.site)
 
+    def policy(self) -> dict[str, Any]:
+        """The employer's declaration for this world: default hours, and who is who across the tools."""
+        return {
+            "schema_version": 1,
+            "organisation": "Département fictif (données de démonstration)",
+            "identity": [
+                {"person": a.name, "ids": {"*": [a.login, a.matricule, f"{a.login}@departement69.fr"]}}
+                for a in self.agents
+            ],
+        }
+
     # --- canonical rows per kind ------------------------------------------------------------------
     def rows(self, kind: str) -> list[dict[str, Any]]:
         return list(getattr(self, f"_{kind}")())
@@ -231,6 +242,29 @@ class World:
                 rows.append({**rows[-1], "time": late, "url": "http://mail.departement.local/owa/",
                              "domain": "mail.departement.local", "method": "GET", "action": "TCP_MISS"})
         rows.sort(key=lambda r: r["time"])
+        return rows
+
+    def _activity_events(self) -> list[dict[str, Any]]:
+        """Office-suite audit lines: sign-ins, documents opened, and the weekly Teams meeting."""
+        rng = random.Random(self.seed * 31 + 6)
+        rows: list[dict[str, Any]] = []
+        for shift in self.shifts():
+            agent = shift.agent
+            upn = f"{agent.login}@departement69.fr"
+            ip = f"10.12.{self.agents.index(agent) + 1}.{20 + self.agents.index(agent)}"
+            base = {"agent": upn, "client_ip": ip, "device": None, "duration_s": None, "detail": None}
+            rows.append({**base, "time": shift.arrive + timedelta(minutes=3), "application": "AzureActiveDirectory",
+                         "action": "UserLoggedIn", "object": None})
+            for _ in range(rng.randint(2, 6)):
+                moment = shift.arrive + (shift.leave - shift.arrive) * rng.random()
+                rows.append({**base, "time": moment.replace(microsecond=0), "application": "SharePoint",
+                             "action": rng.choice(("FileAccessed", "FileModified", "FileDownloaded")),
+                             "object": f"Dossiers/suivi-{rng.randint(100, 999)}.docx"})
+            if shift.day.weekday() == 3:  # Thursday: the weekly team meeting
+                join = self.local(shift.day, 10 + rng.uniform(-0.05, 0.1)).replace(microsecond=0)
+                rows.append({**base, "time": join, "application": "MicrosoftTeams", "action": "meeting-attendance",
+                             "object": "Point d’équipe hebdomadaire", "duration_s": float(rng.randint(1500, 3600))})
+        rows.sort(key=lambda r: (r["time"], r["agent"]))
         return rows
 
     def _clock_events(self) -> list[dict[str, Any]]:

@@ -1,0 +1,228 @@
+"""The personal report's view model: what each tool keeps about ONE agent.
+
+Every table is filtered to the agent before anything is computed (``facts.for_agent``); findings keep
+only this agent's own values; values equal to another agent's identifier are masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from auditor import schemas
+from auditor.i18n import t
+from auditor.model import Dataset
+from auditor.report import charts, facts
+from auditor.report.common import SCHEMA_VERSION, finding_view, generated_at, number, provenance_view
+from auditor.rules.engine import AuditResult
+from auditor.rules.model import severity_rank
+from auditor.rules.render import render
+
+EXAMPLES = 5
+#: Other people's data (users, patients) and free text that may name them: never copied into a report.
+MASKED = ("third_party", "special_category")
+FREE_TEXT = ("subject", "comment", "object", "detail")
+HIDDEN_COLUMNS = ("agent", "tool", "source_file", "source_row")
+
+
+def agent_tables(dataset: Dataset, agent: str) -> dict[str, pa.Table]:
+    out = {}
+    for kind, table in sorted(dataset.tables.items()):
+        mine = facts.for_agent(table, agent)
+        if mine.num_rows:
+            out[kind] = mine
+    return out
+
+
+def build(dataset: Dataset, result: AuditResult, agent: str, lang: str, with_svg: bool = True) -> dict[str, Any]:
+    others = set(dataset.agents()) - {agent}
+    tables = agent_tables(dataset, agent)
+    tools = [
+        _tool_view(kind, tool, rows, lang, others, with_svg)
+        for kind, table in tables.items()
+        for tool, rows in facts.groups(table)
+    ]
+    used = {(v["kind"], v["tool"]) for v in tools}
+    findings = _findings(result, agent, {tool for _, tool in used}, lang)
+    for view in tools:
+        view["findings"] = [f for f in findings if f["tool"] in (view["tool"], "*")]
+    files = {f for table in tables.values() for f in table.column("source_file").to_pylist()}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "type": "personal",
+        "lang": lang,
+        "generated_at": generated_at(),
+        "title": t("report.personal.title", lang),
+        "agent": agent,
+        "summary": _summary(tools, findings, lang),
+        "tools": tools,
+        "findings": findings,
+        "actions": [t(f"report.action.{a}", lang) for a in ("access", "rectify", "erase", "committee", "cnil")],
+        "provenance": [provenance_view(p) for p in dataset.provenance if p.file in files],
+        "policy_note": t("report.policy.defaults", lang) if not result.policy.declared else "",
+    }
+
+
+def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str], with_svg: bool) -> dict[str, Any]:
+    schema = schemas.get(kind)
+    present = facts.non_null_fields(rows)
+    fields = [
+        {"name": f.name, "title": f.title[lang], "description": f.description[lang], "sensitivity": f.sensitivity}
+        for f in schema.fields if f.name in present and f.name not in ("tool", "source_file", "source_row")
+    ]
+    column = facts.main_time(kind, rows)
+    times = facts.local_times(rows, column)
+    view: dict[str, Any] = {
+        "tool": tool,
+        "kind": kind,
+        "kind_title": schema.title[lang],
+        "kind_description": schema.description[lang],
+        "records": rows.num_rows,
+        "first": times[0].isoformat(timespec="minutes") if times else None,
+        "last": times[-1].isoformat(timespec="minutes") if times else None,
+        "first_text": facts.when(times[0], lang) if times else "—",
+        "last_text": facts.when(times[-1], lang) if times else "—",
+        "fields": fields,
+        "examples": _examples(schema, rows, column, present, others, lang),
+        "precision": _precision(kind, rows, times, lang),
+        "resolution": facts.resolution(times) if times else None,
+        "derived": _derived(kind, rows, times, lang),
+        "grid": facts.weekday_hour(times),
+        "figures": [],
+        "charts": {},
+    }
+    day = facts.busiest_day(times)
+    if times:
+        peak = max(((d, h, n) for d, row in enumerate(view["grid"]) for h, n in enumerate(row)),
+                   key=lambda x: (x[2], -x[0], -x[1]))
+        view["figures"].append(t("report.figure.grid", lang, day=t("report.weekdays_long", lang).split(",")[peak[0]],
+                                 hour=peak[1], n=peak[2]))
+    if day:
+        in_day = [x for x in times if x.date().isoformat() == day]
+        view["figures"].append(t("report.figure.timeline", lang, day=facts.day_text(day, lang), n=len(in_day),
+                                 first=in_day[0].strftime("%H:%M"), last=in_day[-1].strftime("%H:%M")))
+    if with_svg and times:
+        view["charts"]["grid"] = charts.weekday_grid(view["grid"], lang)
+        if day:
+            in_day = [x for x in times if x.date().isoformat() == day]
+            view["charts"]["timeline"] = charts.day_timeline(facts.day_text(day, lang), in_day, lang)
+    if with_svg and kind == "positions" and day:
+        fixes = [
+            (when, lat, lon) for when, lat, lon in zip(rows.column("time").to_pylist(), rows.column("lat").to_pylist(),
+                                                       rows.column("lon").to_pylist(), strict=True)
+            if when is not None and lat is not None and lon is not None
+            and when.astimezone(facts.LOCAL).date().isoformat() == day
+        ]
+        pts = [(lat, lon) for _, lat, lon in sorted(fixes, key=lambda r: r[0])]
+        view["charts"]["trail"] = charts.trail(pts, lang)
+        view["figures"].append(t("report.figure.trail", lang, day=facts.day_text(day, lang), n=len(pts)))
+    return view
+
+
+def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, present: list[str],
+              others: set[str], lang: str) -> dict[str, Any]:
+    names = [f.name for f in schema.fields if f.name in present and f.name not in HIDDEN_COLUMNS]
+    masked = {f.name for f in schema.fields if f.sensitivity in MASKED or f.name in FREE_TEXT}
+    ordered = rows.sort_by(column) if column else rows
+    out = []
+    for row in ordered.slice(0, EXAMPLES).to_pylist():
+        cells = []
+        for name in names:
+            value = facts.plain(row.get(name), lang)
+            if value is not None and name in masked:
+                value = t("report.masked_short", lang)
+            elif isinstance(value, str) and value in others:
+                value = t("report.other_agent", lang)
+            cells.append("" if value is None else str(value))
+        out.append(cells)
+    hidden = {t("report.masked_short", lang), t("report.other_agent", lang)}
+    return {"columns": [schema.field(n).title[lang] for n in names], "rows": out,
+            "masked": any(cell in hidden for row in out for cell in row)}
+
+
+def _precision(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str]:
+    out = []
+    if times:
+        out.append(t(f"report.precision.{facts.resolution(times)}", lang))
+    if "accuracy_m" in rows.column_names:
+        acc = facts.median([v for v in rows.column("accuracy_m").to_pylist() if v is not None])
+        if acc is not None:
+            out.append(t("report.precision.accuracy", lang, metres=number(acc, lang)))
+    if kind == "positions":
+        step = facts.sampling_interval_s(times)
+        if step is not None:
+            out.append(t("report.precision.sampling", lang, seconds=number(step, lang)))
+    return out
+
+
+def _derived(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str]:
+    out = []
+    if times:
+        out.append(t("report.derived.outside", lang, n=facts.outside_hours(times), total=len(times)))
+    if kind == "appointments":
+        pauses = facts.appointment_pauses(rows)
+        if pauses:
+            out.append(t("report.derived.pauses", lang, n=len(pauses), median=number(facts.median(pauses) or 0, lang)))
+    if kind == "queue_tickets":
+        served = facts.durations_min(rows, "served_start", "served_end")
+        if served:
+            out.append(t("report.derived.service", lang, n=len(served),
+                         median=number(facts.median(served) or 0, lang)))
+    if kind == "positions":
+        home = facts.home_cell(rows)
+        if home:
+            out.append(t("report.derived.home", lang, lat=home[0], lon=home[1], n=home[2]))
+    if kind == "web_requests" and "domain" in rows.column_names:
+        domains = {d for d in rows.column("domain").to_pylist() if d}
+        out.append(t("report.derived.domains", lang, n=len(domains)))
+    return out
+
+
+def _findings(result: AuditResult, agent: str, tools: set[str], lang: str) -> list[dict[str, Any]]:
+    """This agent's findings with this agent's own values; tool-level findings with no figure about others."""
+    out = []
+    for finding in result.findings:
+        if finding.tool not in tools and finding.tool != "*":
+            continue
+        mine = [a for a in finding.per_agent if a.agent == agent]
+        if finding.per_agent and not mine:
+            continue
+        rule = result.rules.get(finding.rule)
+        if mine:
+            values = {**mine[0].values, "tool": finding.tool, "kind": finding.kind or "", "n_agents": 1}
+            severity = mine[0].severity
+            explanation = render(rule.explanation[lang], values, lang) if rule else finding.title[lang]
+        elif finding.evidence == "capability" or (rule and not _counts_people(rule.explanation[lang])):
+            severity, explanation = finding.severity, finding.explanation[lang]
+        else:
+            severity, explanation = finding.severity, ""
+        out.append(finding_view(finding, lang, severity=severity, explanation=explanation))
+    return sorted(out, key=lambda f: (-severity_rank(f["severity"]), f["rule"], f["tool"]))
+
+
+def _counts_people(template: str) -> bool:
+    """A tool-level explanation that counts agents describes colleagues too: left out of a personal report."""
+    return "{n_agents" in template
+
+
+def _summary(tools: list[dict[str, Any]], findings: list[dict[str, Any]], lang: str) -> list[str]:
+    names = ", ".join(sorted({v["tool"] for v in tools}))
+    records = sum(v["records"] for v in tools)
+    firsts = sorted((v["first"], v["first_text"]) for v in tools if v["first"])
+    lasts = sorted((v["last"], v["last_text"]) for v in tools if v["last"])
+    order = ("subsecond", "seconds", "minutes")
+    levels = {v["tool"]: v["resolution"] for v in tools if v["resolution"]}
+    best = min(levels.values(), key=order.index) if levels else None
+    finest = [f"{t(f'report.precision.{best}', lang)} ({', '.join(sorted(k for k, r in levels.items() if r == best))})"
+              if best else "—"]
+    finest += [p for v in tools if v["kind"] == "positions" for p in v["precision"][1:2]]
+    serious = [f["title"] for f in findings if severity_rank(f["severity"]) >= severity_rank("high")]
+    return [
+        t("report.summary.tools", lang, n=len({v["tool"] for v in tools}), tools=names or "—"),
+        t("report.summary.records", lang, n=records),
+        t("report.summary.since", lang, first=firsts[0][1][:10] if firsts else "—",
+          last=lasts[-1][1][:10] if lasts else "—"),
+        t("report.summary.precision", lang, precision=(" ; " if lang == "fr" else "; ").join(finest)),
+        t("report.summary.findings", lang, n=len(set(serious)), titles=", ".join(dict.fromkeys(serious)) or "—"),
+    ]

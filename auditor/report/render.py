@@ -1,0 +1,96 @@
+"""Turn a view model into HTML (Jinja2, autoescape on, no script, CSP), Markdown or JSON (schema-checked)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jsonschema
+from markupsafe import Markup
+
+from auditor.i18n import t
+from auditor.schemas import schemas_dir
+
+FORMATS = ("html", "md", "json")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_LINKISH = re.compile(r"://|\bwww\.|@|\.(fr|com|org|net|local|eu|gouv)\b", re.IGNORECASE)
+
+
+def md(value: Any) -> str:
+    """A value as inert Markdown text: no link, no markup, one line (URLs stay text)."""
+    return " ".join(_md_word(word) for word in str(value).split())
+
+
+def _md_word(word: str) -> str:
+    if _LINKISH.search(word):  # a code span: shown as typed, never turned into a link
+        return "`" + word.replace("`", "'").replace("|", "\\|") + "`"
+    return _MD_SPECIAL.sub(r"\\\1", word)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("auditor.report", "templates"),
+        # HTML templates escape everything; Markdown ones pass every data value through the ``md`` filter.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("md.j2",), default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md
+    return env
+
+
+def html(view: dict[str, Any]) -> str:
+    lang = view["lang"]
+    charts = {
+        (tool["tool"], tool["kind"]): {name: Markup(svg) for name, svg in tool.get("charts", {}).items()}
+        for tool in view.get("tools", [])
+    }
+    return environment().get_template(f"{view['type']}.html.j2").render(
+        v=view, charts=charts, t=lambda key, **kw: t(key, lang, **kw))
+
+
+def markdown(view: dict[str, Any]) -> str:
+    lang = view["lang"]
+    return environment().get_template(f"{view['type']}.md.j2").render(
+        v=view, t=lambda key, **kw: t(key, lang, **kw))
+
+
+def as_json(view: dict[str, Any]) -> str:
+    """The JSON document without the pictures (their figures are in ``figures``), checked by its schema."""
+    data = json.loads(json.dumps(view, ensure_ascii=False, default=str))
+    for tool in data.get("tools", []):
+        tool.pop("charts", None)
+    validate(data)
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((schemas_dir() / "report.schema.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def validate(data: dict[str, Any]) -> None:
+    jsonschema.validate(data, report_schema())
+
+
+def render(view: dict[str, Any], fmt: str) -> str:
+    if fmt == "html":
+        return html(view)
+    if fmt == "md":
+        return markdown(view)
+    if fmt == "json":
+        return as_json(view)
+    raise ValueError(fmt)
+
+
+def format_of(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return {"htm": "html", "markdown": "md"}.get(suffix, suffix)
