@@ -8,9 +8,9 @@ because that is how such exports reach us — and the file name is what identifi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from collections.abc import Mapping
 from typing import Any
 
 from auditor.io.output import write_bytes, write_text
