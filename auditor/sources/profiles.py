@@ -1184,7 +1184,9 @@ def _row_strategy(parser: ProfileParser) -> Any:
 
 def make_parser(profile: Profile) -> ProfileParser:
     """A parser instance for ``profile``: a ProfileParser subclass carrying its class attributes."""
-    produced = tuple(profile.fields) + tuple(n for n in profile.when_absent if n not in profile.fields)
+    # A field only ever taken from the agent given (when_absent, no column) is not carried by the file: like
+    # GPX, such a format is synthesised as one file per agent, named after the agent (auditor.synth.plan).
+    produced = tuple(profile.fields)
     attributes = {
         "profile": profile,
         "name": profile.name,

@@ -19,7 +19,7 @@ from auditor.errors import InputError
 from auditor.sources import registry
 from auditor.sources.base import Parser, Source
 from auditor.testing import strategies
-from tests.conftest import SAMPLES
+from tests.conftest import REAL_EXPORTS, SAMPLES
 
 
 def _renders(parser: Parser) -> bool:
@@ -63,8 +63,17 @@ def test_arbitrary_bytes_only_raise_input_error(name: str, raw: bytes) -> None:
 
 
 def _samples_of(name: str) -> list[Path]:
-    folder = SAMPLES
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README.md") if folder.is_dir() else []
+    """Sample exports and real third-party files (when present) that ``name`` reads."""
+    found: list[Path] = []
+    for folder in (SAMPLES, REAL_EXPORTS):
+        if folder.is_dir():
+            found.extend(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".md"))
+    readable = []
+    for path in sorted(found):
+        with contextlib.suppress(InputError):
+            if registry.detect(Source.from_path(path)).parser == name:
+                readable.append(path)
+    return readable
 
 
 @st.composite
@@ -90,7 +99,7 @@ def _mutation(draw: st.DrawFn, data: bytes) -> bytes:
 @given(data=st.data())
 def test_mutated_samples_only_raise_input_error(name: str, data: st.DataObject) -> None:
     parser = registry.get(name)
-    candidates = [p for p in _samples_of(name) if registry.detect(Source.from_path(p)).parser == name]
+    candidates = _samples_of(name)
     if not candidates:
         pytest.skip(f"no sample export for {name} yet")
     sample = data.draw(st.sampled_from(candidates))
