@@ -199,8 +199,12 @@ def datetime_converter(dayfirst: bool = True, fmt: str | None = None) -> TextCon
 
 
 def date_converter(dayfirst: bool = True, fmt: str | None = None) -> TextConverter:
-    """Date of a cell: ``dd/mm/yyyy`` fast, then ``fmt``, then ``parse_date`` (a datetime text gives its date)."""
-    monthfirst = not dayfirst
+    """Date of a cell: ``dd/mm/yyyy`` fast, then ``fmt``, then ``parse_date`` (a datetime text gives its date).
+
+    A column whose format is month first (``%m/%d/%Y``, US exports) is read month first whatever the file's
+    dates suggest: a short US export whose days are all below 13 cannot show its order.
+    """
+    monthfirst = not dayfirst or bool(fmt and fmt.startswith("%m/%d/"))
 
     def convert(text: str) -> date | None:
         if len(text) == 10 and text[2] == "/" and text[5] == "/":

@@ -43,6 +43,13 @@ DOMAINS = (
     ("www.cfdt.fr", "/portail/actualites"), ("www.leboncoin.fr", "/recherche?category=10"),
     ("www.lemonde.fr", "/societe/"), ("fonts.googleapis.com", "/css2"),
 )
+ACTS = ("Aide à la toilette", "Préparation du repas", "Courses", "Aide au lever", "Entretien du logement",
+        "Aide à la prise des médicaments")
+CASE_ACTIONS = ("Entretien", "Visite à domicile", "Appel téléphonique", "Rédaction de rapport", "Orientation",
+                "Demande d'aide financière")
+COMMENTS = ("Situation stable, prochain rendez-vous dans un mois.", "Dossier complet, transmis à la commission.",
+            "Usager absent au rendez-vous, relance par courrier.", "Difficultés de logement, orientation FSL.",
+            "Besoin d'un accompagnement budgétaire.", "")
 PERSONS = ("M. Durand", "Mme Petit", "M. Lambert", "Mme Bonnet", "M. Dupuis", "Mme Fontaine", "M. Rivière",
            "Mme Caron", "M. Barbier", "Mme Colin", "M. Arnaud", "Mme Giraud")
 
@@ -264,6 +271,46 @@ class World:
                 join = self.local(shift.day, 10 + rng.uniform(-0.05, 0.1)).replace(microsecond=0)
                 rows.append({**base, "time": join, "application": "MicrosoftTeams", "action": "meeting-attendance",
                              "object": "Point d’équipe hebdomadaire", "duration_s": float(rng.randint(1500, 3600))})
+        rows.sort(key=lambda r: (r["time"], r["agent"]))
+        return rows
+
+    def _care_acts(self) -> list[dict[str, Any]]:
+        """Home visits of the mobile agents: planned slots, actual times clocked with an NFC tag or the app."""
+        rng = random.Random(self.seed * 31 + 7)
+        rows: list[dict[str, Any]] = []
+        for shift in self.shifts():
+            if not shift.agent.mobile:
+                continue
+            planned = shift.arrive.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            while planned + timedelta(hours=1) < shift.leave:
+                if shift.lunch_out <= planned < shift.lunch_in:
+                    planned = shift.lunch_in.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+                    continue
+                start = planned + timedelta(minutes=rng.randint(-5, 15))
+                end = start + timedelta(minutes=rng.choice((30, 45, 60)) + rng.randint(-5, 5))
+                rows.append({
+                    "agent": shift.agent.login, "person_cared_for": rng.choice(PERSONS),
+                    "act": rng.choice(ACTS), "planned_start": planned, "planned_end": planned + timedelta(hours=1),
+                    "start": start, "end": end, "recorded_at": None,
+                    "method": rng.choice(("badge NFC", "application", "téléphone fixe")),
+                    "device": f"TEL-{shift.agent.matricule}", "site": None, "lat": None, "lon": None,
+                })
+                planned += timedelta(hours=rng.choice((1, 2)))
+        rows.sort(key=lambda r: (r["start"], r["agent"]))
+        return rows
+
+    def _case_actions(self) -> list[dict[str, Any]]:
+        """Actions logged on social-work cases, with the free-text comments such trackers keep."""
+        rng = random.Random(self.seed * 31 + 8)
+        rows: list[dict[str, Any]] = []
+        for shift in self.shifts():
+            for _ in range(rng.randint(2, 5)):
+                moment = shift.arrive + (shift.leave - shift.arrive) * rng.random()
+                rows.append({
+                    "agent": shift.agent.login, "case": f"D-{rng.randint(10000, 99999)}",
+                    "action": rng.choice(CASE_ACTIONS), "time": moment.replace(second=0, microsecond=0),
+                    "duration_s": float(rng.choice((300, 600, 900, 1800))), "comment": rng.choice(COMMENTS),
+                })
         rows.sort(key=lambda r: (r["time"], r["agent"]))
         return rows
 

@@ -364,6 +364,14 @@ def test_outlook_english_export_to_exact_rows() -> None:
     assert {r["agent"] for r in rows(got, "appointments")} == {"mdurand"}
 
 
+def test_outlook_english_dates_are_month_first_even_when_no_day_is_above_12() -> None:
+    text = ('"Subject","Start Date","Start Time","End Date","End Time"\r\n'
+            '"Point","10/11/2024","02:30:00 PM","10/11/2024","03:00:00 PM"\r\n')
+    assert rows(parse(text, "calendar.csv", OUTLOOK, agent="a"), "appointments") == [
+        {"agent": "a", "start": utc(2024, 10, 11, 12, 30), "end": utc(2024, 10, 11, 13, 0), "subject": "Point",
+         "source_row": 2}]
+
+
 def test_outlook_french_export_is_read_day_first() -> None:
     text = (
         '"Objet";"Date de début";"Heure de début";"Date de fin";"Heure de fin";"Journée entière";'
