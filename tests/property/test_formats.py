@@ -6,6 +6,7 @@ Parsers opt in by implementing ``render`` and ``row_strategy`` (rows as the form
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,8 @@ def test_arbitrary_bytes_only_raise_input_error(name: str, raw: bytes) -> None:
         load([Source.from_bytes(raw, "fuzz.txt")], ReadOptions(parser=name))
 
 
-def _samples_of(name: str) -> list[Path]:
+@functools.cache
+def _samples_of(name: str) -> tuple[Path, ...]:
     """Sample exports and real third-party files (when present) that ``name`` reads."""
     found: list[Path] = []
     for folder in (SAMPLES, REAL_EXPORTS):
@@ -73,7 +75,7 @@ def _samples_of(name: str) -> list[Path]:
         with contextlib.suppress(InputError):
             if registry.detect(Source.from_path(path)).parser == name:
                 readable.append(path)
-    return readable
+    return tuple(readable)
 
 
 @st.composite
