@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
@@ -132,6 +132,7 @@ class ParseContext:
     rejects: list[Reject] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
+    _offsets: dict[datetime, timedelta | None] = field(default_factory=dict, repr=False)
 
     def reject(self, row: int | None, code: str, raw: str = "", **params: Any) -> None:
         assert code in ROW_REASONS, code
@@ -145,15 +146,43 @@ class ParseContext:
         self.counts["encoding-replaced-bytes"] += 1
 
     def time(self, value: datetime | None) -> datetime | None:
-        """Aware UTC by the canonical time rules, counting DST guesses and sentinels."""
+        """Aware UTC by the canonical time rules, counting DST guesses and sentinels.
+
+        Naive times are the hot path of most parsers: the zone's offset is cached per wall-clock hour, and
+        only hours next to a clock change (or dates old enough to be sentinels) take the full rule.
+        """
         if value is None:
             return None
-        if value.tzinfo is None:
-            self.counts["timezone-missing"] += 1
-        return to_utc(value, self.tz, self.counts)
+        if value.tzinfo is not None:
+            return to_utc(value, self.tz, self.counts)
+        self.counts["timezone-missing"] += 1
+        if value.year < 1910:
+            return to_utc(value, self.tz, self.counts)
+        hour = value.replace(minute=0, second=0, microsecond=0)
+        if hour not in self._offsets:
+            self._offsets[hour] = _steady_offset(hour, self.tz)
+        offset = self._offsets[hour]
+        if offset is None:
+            return to_utc(value, self.tz, self.counts)
+        return (value - offset).replace(tzinfo=UTC)
 
     def builder(self, kind: str, tool: str | None = None) -> BatchBuilder:
         return BatchBuilder(kind, self, tool or self.tool)
+
+
+def _steady_offset(hour: datetime, tz: tzinfo) -> timedelta | None:
+    """The UTC offset valid for the whole wall-clock ``hour``, or None when a clock change is near."""
+    offsets = {
+        (hour + delta).replace(tzinfo=tz, fold=fold).utcoffset()
+        for delta in (timedelta(0), timedelta(minutes=59, seconds=59, microseconds=999999))
+        for fold in (0, 1)
+    }
+    if len(offsets) != 1:
+        return None
+    before = (hour - timedelta(hours=1)).replace(tzinfo=tz).utcoffset()
+    after = (hour + timedelta(hours=2)).replace(tzinfo=tz).utcoffset()
+    offset = offsets.pop()
+    return offset if before == offset == after else None
 
 
 class BatchBuilder:

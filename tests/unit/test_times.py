@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.io.times import localize, parse_clock, parse_date, parse_datetime, to_utc, zone
 
@@ -88,3 +90,17 @@ def test_datetimes(text: str, expected: datetime | None) -> None:
 
 def test_month_first_when_asked() -> None:
     assert parse_datetime("3/4/2024 10:00:00 AM", monthfirst=True) == datetime(2024, 3, 4, 10)
+
+
+@given(st.datetimes(min_value=datetime(1890, 1, 1), max_value=datetime(2100, 12, 31)))
+def test_cached_offsets_of_the_parse_context_follow_the_full_rule(value: datetime) -> None:
+    from auditor.sources.base import ParseContext
+
+    ctx = ParseContext(file="x", tool="t", tz=PARIS, agent_hint="a")
+    reference: Counter[str] = Counter()
+    for moment in (value, value.replace(minute=0), value + timedelta(minutes=59)):
+        assert ctx.time(moment) == to_utc(moment, PARIS, reference)
+    for edge in (datetime(2026, 3, 29, 2, 30), datetime(2026, 10, 25, 2, 30), datetime(2026, 10, 25, 1, 59)):
+        assert ctx.time(edge) == to_utc(edge, PARIS, reference)
+    ctx.counts.pop("timezone-missing", None)
+    assert ctx.counts == reference
