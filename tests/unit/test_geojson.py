@@ -17,6 +17,7 @@ from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.geojson import GeoJson
 from tests.conftest import real_exports
+from tests.helpers import rejects_of
 
 PARSER = GeoJson()
 
@@ -40,10 +41,6 @@ def _load(data: bytes | str, name: str = "positions.geojson", **options: Any) ->
 
 def _rows(dataset: Dataset) -> list[dict[str, Any]]:
     return dataset.tables["positions"].to_pylist() if "positions" in dataset.tables else []
-
-
-def _rejects(dataset: Dataset) -> list[tuple[int, str, dict[str, Any]]]:
-    return [(r["source_row"], r["reason"], json.loads(r["params"])) for r in dataset.rejects.to_pylist()]
 
 
 def _head(data: bytes, name: str = "export.json") -> Head:
@@ -143,7 +140,7 @@ def test_lines_with_coordinate_times() -> None:
         ("u1", "2025-03-12T09:02:00+00:00", 3.3, None, None, 2),
         ("positions", "2025-03-12T09:00:00+00:00", 4.1, None, None, 3),
     ]
-    assert _rejects(dataset) == [(1, "row-required-missing", {"field": "time"})]  # the third point has no time
+    assert rejects_of(dataset) == [(1, "row-required-missing", {"field": "time"})]  # the third point has no time
     assert '"coordinate": 3' in dataset.rejects.column("raw")[0].as_py()
     provenance = dataset.provenance[0]
     assert (provenance.rows_in, provenance.rows_parsed) == (7, 6)
@@ -166,7 +163,7 @@ def test_untimed_and_unusable_features_are_rejected() -> None:
     )
     dataset = _load(data)
     assert _rows(dataset) == []
-    assert _rejects(dataset) == [
+    assert rejects_of(dataset) == [
         (1, "row-required-missing", {"field": "time"}),
         (1, "row-required-missing", {"field": "time"}),
         (2, "row-required-missing", {"field": "time", "geometry": "Polygon"}),
@@ -191,7 +188,7 @@ def test_a_single_feature_or_a_bare_geometry_at_the_root() -> None:
     [row] = _rows(_load(feature))
     assert (row["lat"], row["source_row"]) == (48.85, 1)
     bare = _load('{"type": "Point", "coordinates": [2.35, 48.85]}')
-    assert _rejects(bare) == [(1, "row-required-missing", {"field": "time"})]
+    assert rejects_of(bare) == [(1, "row-required-missing", {"field": "time"})]
 
 
 def test_features_before_type_bom_and_cp1252() -> None:

@@ -18,6 +18,7 @@ from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.google_location import GoogleRecords, GoogleSemantic, GoogleTimelineDevice
 from tests.conftest import real_exports
+from tests.helpers import rejects_of
 
 RECORDS, SEMANTIC, DEVICE = GoogleRecords(), GoogleSemantic(), GoogleTimelineDevice()
 
@@ -37,10 +38,6 @@ def _rows(dataset: Dataset) -> list[dict[str, Any]]:
 
 def _pick(rows: list[dict[str, Any]], *fields: str) -> list[tuple[Any, ...]]:
     return [tuple(row[f] for f in fields) for row in rows]
-
-
-def _rejects(dataset: Dataset) -> list[tuple[int, str, dict[str, Any]]]:
-    return [(r["source_row"], r["reason"], json.loads(r["params"])) for r in dataset.rejects.to_pylist()]
 
 
 def _head(data: str, name: str) -> Head:
@@ -294,13 +291,13 @@ def test_location_history_epoch_ms_overflow_and_missing_latitude() -> None:
     assert {row["agent"] for row in rows} == {"marie.curie"}
     assert {row["tool"] for row in rows} == {"google-location-history"}
     assert {row["provider"] for row in rows} == {None}
-    assert _rejects(dataset) == [(3, "row-required-missing", {"field": "latitudeE7"})]
+    assert rejects_of(dataset) == [(3, "row-required-missing", {"field": "latitudeE7"})]
     provenance = dataset.provenance[0]
     assert (provenance.rows_in, provenance.rows_parsed, provenance.rows_rejected) == (3, 2, 1)
     assert provenance.notes["e7_overflow_repaired"] == 1
 
 
-def test_records_iso_timestamps_source_device_and_rejects() -> None:
+def test_records_iso_timestamps_source_device_andrejects_of() -> None:
     dataset = _load(RECORDS_JSON, "Records.json")
     rows = _rows(dataset)
     assert _pick(rows, "source_row", "time", "lat", "lon", "accuracy_m", "speed_mps", "altitude_m", "provider",
@@ -308,7 +305,7 @@ def test_records_iso_timestamps_source_device_and_rejects() -> None:
         (1, _utc(2022, 1, 12, 17, 18, 24, 190000), 48.8566123, 2.3522456, 22.0, None, None, "WIFI", "-577680260"),
         (2, _utc(2022, 1, 12, 17, 19), 48.857, 2.353, 5.0, 12.0, 61.0, "GPS", "1234"),
     ]
-    assert _rejects(dataset) == [
+    assert rejects_of(dataset) == [
         (3, "row-time-invalid", {"field": "timestamp", "value": "hier soir"}),
         (4, "row-coordinates-invalid", {"value": "950000000, 23530000"}),
         (5, "row-number-invalid", {"field": "accuracy", "value": "large"}),
@@ -361,7 +358,7 @@ def test_deep_nesting_is_refused_without_exhausting_memory() -> None:
 def test_empty_locations_and_non_object_elements() -> None:
     assert _rows(_load('{"locations": []}', "Records.json")) == []
     dataset = _load('{"locations": [1, "x", null]}', "Records.json", parser="google-records")
-    assert [r[1] for r in _rejects(dataset)] == ["row-malformed"] * 3
+    assert [r[1] for r in rejects_of(dataset)] == ["row-malformed"] * 3
 
 
 def test_bom_and_utf16_files_are_read() -> None:
@@ -384,7 +381,7 @@ def test_semantic_visits_segments_raw_paths_and_untimed_waypoints() -> None:
         (5, _utc(2019, 1, 1, 8, 20), 48.8585, 2.3545, "google-raw-path", "WALKING", "42", 8.0),
         (7, _utc(2019, 1, 1, 8, 30, 0, 500000), 48.86, 2.36, "google-activity-segment", "WALKING", "42", None),
     ]
-    assert _rejects(dataset) == [(6, "row-required-missing", {"field": "latE7"})]
+    assert rejects_of(dataset) == [(6, "row-required-missing", {"field": "latE7"})]
     notes = dataset.provenance[0].notes
     assert notes["untimed_waypoints"] == 3  # positions without a time: counted, never rows
     assert notes["child_visits"] == 1
@@ -405,7 +402,7 @@ def test_semantic_visit_without_coordinates_is_rejected_twice() -> None:
                                                    "endTimestamp": "2020-05-01T11:00:00Z"}}}]})
     dataset = _load(text, "2020_MAY.json")
     assert _rows(dataset) == []
-    assert [r[:2] for r in _rejects(dataset)] == [(1, "row-required-missing"), (2, "row-required-missing")]
+    assert [r[:2] for r in rejects_of(dataset)] == [(1, "row-required-missing"), (2, "row-required-missing")]
 
 
 # --- on-device Timeline --------------------------------------------------------------------------
@@ -421,7 +418,7 @@ def test_android_timeline_offsets_activity_raw_signals_and_profile() -> None:
         (5, _utc(2024, 1, 1, 7, 0, 5, 123000), -33.8688, 151.2093, "WIFI", None),
     ]
     assert _pick(rows[-1:], "accuracy_m", "altitude_m", "speed_mps") == [(13.0, 58.3, 0.5)]
-    assert _rejects(dataset) == [(4, "row-coordinates-invalid", {"value": "nowhere"})]
+    assert rejects_of(dataset) == [(4, "row-coordinates-invalid", {"value": "nowhere"})]
     notes = dataset.provenance[0].notes
     assert notes["frequent_places"] == [
         {"label": "HOME", "lat": 48.8566, "lon": 2.3522},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.gpx import Gpx, iso_z
 from tests.conftest import real_exports
+from tests.helpers import rejects_of
 
 PARSER = Gpx()
 
@@ -66,10 +66,6 @@ def _rows(dataset: Dataset) -> list[dict[str, Any]]:
     return dataset.tables["positions"].to_pylist() if "positions" in dataset.tables else []
 
 
-def _rejects(dataset: Dataset) -> list[tuple[int, str, dict[str, Any]]]:
-    return [(r["source_row"], r["reason"], json.loads(r["params"])) for r in dataset.rejects.to_pylist()]
-
-
 def _head(data: bytes, name: str = "export.txt") -> Head:
     return Head.of(data, name, complete=True)
 
@@ -118,7 +114,7 @@ def test_detection_picks_gpx() -> None:
 
 # --- parse --------------------------------------------------------------------------------------
 
-def test_sample_gives_exact_rows_and_rejects() -> None:
+def test_sample_gives_exact_rows_andrejects_of() -> None:
     dataset = _load(SAMPLE, agent="mdupont")
     common = {"agent": "mdupont", "device": "Suivi Flotte v3", "accuracy_m": None, "activity": None,
               "tool": "gpx", "source_file": "trace.gpx"}
@@ -132,7 +128,7 @@ def test_sample_gives_exact_rows_and_rejects() -> None:
         {**common, "time": datetime(2025, 3, 12, 9, 30, tzinfo=UTC), "lat": 48.862, "lon": 2.362,
          "altitude_m": None, "speed_mps": None, "provider": "gpx-trkpt", "source_row": 24},
     ]
-    assert _rejects(dataset) == [(10, "row-required-missing", {"field": "time"})]
+    assert rejects_of(dataset) == [(10, "row-required-missing", {"field": "time"})]
     assert "prévu" in dataset.rejects.column("raw")[0].as_py()
     provenance = dataset.provenance[0]
     assert (provenance.rows_in, provenance.rows_parsed, provenance.rows_rejected) == (5, 4, 1)
@@ -181,7 +177,7 @@ def test_bad_points_are_rejected_with_their_line(
     text = _point(attributes) if body is None else _point(attributes, body)
     dataset = _load(text)
     assert _rows(dataset) == []
-    assert _rejects(dataset) == [(2, reason, params)]
+    assert rejects_of(dataset) == [(2, reason, params)]
     assert dataset.provenance[0].rows_in == 1
 
 
@@ -193,7 +189,7 @@ def test_missing_and_sentinel_times_are_counted() -> None:
     dataset = _load(f"<gpx>\n<trk><trkseg>\n{body}</trkseg></trk></gpx>")
     assert len(_rows(dataset)) == 1
     assert dataset.provenance[0].warnings == {"time-missing": 2, "sentinel-time": 1}
-    assert [r[0] for r in _rejects(dataset)] == [3, 4]
+    assert [r[0] for r in rejects_of(dataset)] == [3, 4]
 
 
 def test_cp1252_file_without_declaration() -> None:
@@ -262,8 +258,8 @@ def test_mojstrovka_sentinel_times_are_all_missing() -> None:
     provenance = dataset.provenance[0]
     assert (provenance.rows_in, provenance.rows_parsed, provenance.rows_rejected) == (184, 0, 184)
     assert provenance.warnings == {"sentinel-time": 184, "time-missing": 184}
-    assert {(r[1], r[2]["field"]) for r in _rejects(dataset)} == {("row-required-missing", "time")}
-    assert _rejects(dataset)[0][0] == 12  # the line of the first <trkpt>
+    assert {(r[1], r[2]["field"]) for r in rejects_of(dataset)} == {("row-required-missing", "time")}
+    assert rejects_of(dataset)[0][0] == 12  # the line of the first <trkpt>
 
 
 def test_korita_zbevnica_untimed_track_is_counted() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from auditor.model import Dataset
 from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.kml import Kml
+from tests.helpers import rejects_of
 
 PARSER = Kml()
 
@@ -89,10 +89,6 @@ def _rows(dataset: Dataset) -> list[dict[str, Any]]:
     return dataset.tables["positions"].to_pylist() if "positions" in dataset.tables else []
 
 
-def _rejects(dataset: Dataset) -> list[tuple[int, str, dict[str, Any]]]:
-    return [(r["source_row"], r["reason"], json.loads(r["params"])) for r in dataset.rejects.to_pylist()]
-
-
 def _head(data: bytes, name: str = "export.txt") -> Head:
     return Head.of(data, name, complete=True)
 
@@ -145,7 +141,7 @@ def test_google_track_gives_exact_rows() -> None:
     assert dataset.rejects.num_rows == 0 and dataset.provenance[0].warnings == {}
 
 
-def test_reference_layout_placemarks_and_rejects() -> None:
+def test_reference_layout_placemarks_andrejects_of() -> None:
     dataset = _load(REFERENCE, name="agent-12.kml")
     got = [(r["provider"], r["time"], r["lat"], r["lon"], r["altitude_m"], r["source_row"]) for r in _rows(dataset)]
     assert got == [
@@ -156,7 +152,7 @@ def test_reference_layout_placemarks_and_rejects() -> None:
         ("kml-track", datetime(2025, 3, 12, 13, 0, 20, tzinfo=UTC), 48.92, 2.42, 1.0, 31),
     ]
     assert {r["agent"] for r in _rows(dataset)} == {"agent-12"}
-    assert _rejects(dataset) == [
+    assert rejects_of(dataset) == [
         (15, "row-required-missing", {"field": "time"}),  # a placemark with no time
         (19, "row-required-missing", {"field": "time", "geometry": "LineString"}),  # a line: no time per point
     ]
@@ -166,17 +162,17 @@ def test_reference_layout_placemarks_and_rejects() -> None:
     assert provenance.warnings == {"time-missing": 2, "timezone-missing": 1}
 
 
-def test_unpaired_track_entries_are_kept_as_rejects() -> None:
+def test_unpaired_track_entries_are_kept_asrejects_of() -> None:
     more_coords = _track("<when>2025-03-12T08:00:00Z</when>\n<gx:coord>2 48 0</gx:coord>\n<gx:coord>3 49 0</gx:coord>")
     dataset = _load(more_coords)
     assert len(_rows(dataset)) == 1
-    assert _rejects(dataset) == [(4, "row-required-missing", {"field": "time"})]
+    assert rejects_of(dataset) == [(4, "row-required-missing", {"field": "time"})]
     more_times = _track(
         "<when>2025-03-12T08:00:00Z</when>\n<when>2025-03-12T08:01:00Z</when>\n<gx:coord>2 48</gx:coord>"
     )
     dataset = _load(more_times)
     assert len(_rows(dataset)) == 1
-    assert _rejects(dataset) == [(3, "row-required-missing", {"field": "lat"})]
+    assert rejects_of(dataset) == [(3, "row-required-missing", {"field": "lat"})]
     assert dataset.provenance[0].rows_in == 2
 
 
@@ -195,7 +191,7 @@ def test_unpaired_track_entries_are_kept_as_rejects() -> None:
 def test_bad_track_points(when: str, coord: str, reason: str, params: dict[str, Any]) -> None:
     dataset = _load(_track(f"<when>{when}</when>\n<gx:coord>{coord}</gx:coord>"))
     assert _rows(dataset) == []
-    assert _rejects(dataset) == [(3, reason, params)]
+    assert rejects_of(dataset) == [(3, reason, params)]
 
 
 def test_a_large_track_streams() -> None:

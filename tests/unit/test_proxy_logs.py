@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -15,6 +14,7 @@ from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.proxy_logs import MONTHS, clf_stamp, clf_time, domain_of
 from tests.conftest import real_exports
+from tests.helpers import rejects_of
 
 NATIVE = (
     "1740826800.123    150 192.0.2.10 TCP_MISS/200 5120 GET http://www.service-public.fr/particuliers/vosdroits"
@@ -76,10 +76,6 @@ def _load(text: str | bytes, name: str = "access.log", parser: str | None = None
 def _rows(dataset: Dataset) -> list[dict[str, Any]]:
     table = dataset.tables.get("web_requests")
     return table.to_pylist() if table is not None else []
-
-
-def _rejects(dataset: Dataset) -> list[tuple[int, str, dict[str, Any]]]:
-    return [(r["source_row"], r["reason"], json.loads(r["params"])) for r in dataset.rejects.to_pylist()]
 
 
 def _sniff(name: str, text: str, file: str = "access.log") -> float:
@@ -187,7 +183,7 @@ def test_native_junk_lines_are_rejected_with_a_reason() -> None:
     ])
     dataset = _load(text, parser="squid-native")
     assert [r["source_row"] for r in _rows(dataset)] == [1, 14]
-    assert _rejects(dataset) == [
+    assert rejects_of(dataset) == [
         (2, "row-malformed", {"detail": "fields: 6/10"}),
         (3, "row-malformed", {"detail": "method: '\\x16\\x03\\x01\\x00'"}),
         (4, "row-malformed", {"detail": "timestamp: 'abc.def'"}),
@@ -293,7 +289,7 @@ def test_common_overridden_local_time_and_bad_lines() -> None:
     rows = _rows(dataset)
     assert [r["time"] for r in rows] == [datetime(2025, 3, 1, 11, 0, tzinfo=UTC)]  # naive: read in Paris time
     assert dataset.provenance[0].warnings == {"timezone-missing": 1}
-    assert _rejects(dataset) == [
+    assert rejects_of(dataset) == [
         (2, "row-time-invalid", {"field": "time", "value": "31/Feb/2025:12:00:00 +0100"}),
         (3, "row-malformed", {"detail": "not a squid common/combined line"}),
         (4, "row-malformed", {"detail": "method: '\\x16\\x03'"}),
@@ -368,7 +364,7 @@ def test_w3c_local_time_bad_lines_and_time_only_layouts() -> None:
         (datetime(2025, 3, 2, 8, 0, 1, tzinfo=UTC), None, "http://a.fr/", 10),
         (datetime(2025, 3, 2, 8, 0, 2, tzinfo=UTC), None, None, 11),
     ]
-    assert _rejects(dataset) == [
+    assert rejects_of(dataset) == [
         (1, "row-malformed", {"detail": "no #Fields line before this one"}),
         (5, "row-field-count", {"found": 3, "expected": 5}),
         (6, "row-time-invalid", {"field": "time", "value": "[99/Mar/2025:12:00:00 +0100]"}),
@@ -431,7 +427,7 @@ def test_parsers_describe_themselves_in_both_languages() -> None:
 
 def test_values_arrow_cannot_hold_are_rejected_not_crashed() -> None:
     native = "1740826803.000 1 192.0.2.1 TCP_MISS/200 99999999999999999999 GET http://a.fr/ - HIER_DIRECT/- -\n"
-    assert _rejects(_load(native, parser="squid-native")) == [
+    assert rejects_of(_load(native, parser="squid-native")) == [
         (1, "row-number-invalid", {"field": "bytes", "value": "99999999999999999999"})]
     common = (
         '1.2.3.4 - - [01/Jan/0001:00:00:00 +0100] "GET http://a.fr/ HTTP/1.1" 200 1 TCP_MISS:HIER_DIRECT\n'
@@ -439,7 +435,7 @@ def test_values_arrow_cannot_hold_are_rejected_not_crashed() -> None:
         '1.2.3.4 - - [01/Jan/2025:00:00:00 +0100] "GET http://a.fr/ HTTP/1.1" 200 99999999999999999999'
         " TCP_MISS:HIER_DIRECT\n"
     )
-    assert [(row, code) for row, code, _ in _rejects(_load(common, parser="squid-common"))] == [
+    assert [(row, code) for row, code, _ in rejects_of(_load(common, parser="squid-common"))] == [
         (1, "row-time-invalid"), (2, "row-time-invalid"), (3, "row-number-invalid")]
     w3c = (
         "#Fields: date time c-ip cs-host time-taken cs-auth-group\n"
@@ -447,7 +443,7 @@ def test_values_arrow_cannot_hold_are_rejected_not_crashed() -> None:
         "2025-01-01 00:00:00 1.2.3.4 a.fr 1e300 -\n"
         "2025-01-01 00:00:00 1.2.3.4 a.fr nan -\n"
     )
-    rejects = _rejects(_load(w3c, "x.log", parser="w3c-proxy"))
+    rejects = rejects_of(_load(w3c, "x.log", parser="w3c-proxy"))
     assert [(row, code) for row, code, _ in rejects] == [
         (2, "row-required-missing"), (3, "row-number-invalid"), (4, "row-number-invalid")]
 
