@@ -1,7 +1,8 @@
 """One catalogue for every string a user reads: French first, English complete.
 
-The catalogue is `auditor/locale/messages.yaml`; a key maps to ``{fr: ..., en: ...}`` templates
-formatted with ``str.format`` named fields. A test checks that every key has both languages.
+The catalogue is the union of the YAML files in `auditor/locale/` (one file per area: ``messages.yaml``,
+``serve.yaml``…); a key maps to ``{fr: ..., en: ...}`` templates formatted with ``str.format`` named
+fields. A key defined in two files is an error. A test checks that every key has both languages.
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ DEFAULT_LANG = "fr"
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    text = resources.files("auditor.locale").joinpath("messages.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):  # pragma: no cover - the file is ours
-        raise RuntimeError("auditor/locale/messages.yaml must be a mapping")
-    return data
+    merged: dict[str, dict[str, str]] = {}
+    files = sorted((f for f in resources.files("auditor.locale").iterdir() if f.name.endswith(".yaml")),
+                   key=lambda f: f.name)
+    for file in files:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):  # pragma: no cover - the files are ours
+            raise RuntimeError(f"auditor/locale/{file.name} must be a mapping")
+        twice = sorted(set(data) & set(merged))
+        if twice:
+            raise RuntimeError(f"auditor/locale/{file.name} redefines {twice}")
+        merged.update(data)
+    return merged
 
 
 def current_lang() -> str:
