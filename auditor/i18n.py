@@ -8,6 +8,7 @@ fields. A key defined in two files is an error. A test checks that every key has
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -50,3 +51,30 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
 
 def has(key: str) -> bool:
     return key in catalogue()
+
+
+#: The Babel locale behind each language: French of France; British English (day-first dates, 24-hour clock).
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def format_number(value: float, lang: str | None = None) -> str:
+    """12 → '12', 1234.5 → '1 234,5' (fr) / '1,234.5' (en): at most two decimals, locale grouping."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, "#,##0.##", locale=LOCALES[lang or current_lang()])
+
+
+def format_day(value: date, lang: str | None = None) -> str:
+    """A calendar day as people write it: '25 mars 2026' / '25 Mar 2026'."""
+    from babel.dates import format_date
+
+    return format_date(value, "medium", locale=LOCALES[lang or current_lang()])
+
+
+def format_moment(value: datetime, lang: str | None = None) -> str:
+    """A local wall-clock time: '25/03/2026 08:30' (seconds shown only when the tool wrote them)."""
+    from babel.dates import format_date, format_time
+
+    locale = LOCALES[lang or current_lang()]
+    clock = format_time(value, "HH:mm:ss" if value.second else "HH:mm", locale=locale)
+    return f"{format_date(value, 'short', locale=locale)} {clock}"

@@ -11,7 +11,8 @@ from auditor.cli.common import stderr_console
 from auditor.cli.main import EXIT_FINDINGS, EXIT_OK, cli
 from auditor.i18n import current_lang, t
 from auditor.policy import load_policy
-from auditor.report import render
+from auditor.report import pdf, render
+from auditor.report.people import find, people
 from auditor.report.write import Options, write_all
 from auditor.rules.engine import audit as run_audit
 from auditor.rules.model import SEVERITIES
@@ -20,8 +21,10 @@ from auditor.rules.model import SEVERITIES
 def parse_formats(text: str) -> tuple[str, ...]:
     formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
     for fmt in formats:
-        if fmt not in render.FORMATS:
+        if fmt not in render.ALL_FORMATS:
             raise click.BadParameter(t("report.format_unknown", None, fmt=fmt), param_hint="--format")
+    if "pdf" in formats and not pdf.available():
+        raise click.BadParameter(t("report.pdf_unavailable", None, detail="weasyprint"), param_hint="--format")
     return formats or render.FORMATS
 
 
@@ -34,8 +37,9 @@ def parse_formats(text: str) -> tuple[str, ...]:
 @click.option("--k", "k", default=privacy.DEFAULT_K, show_default=True, type=click.IntRange(2, 1000),
               help="Plus petit groupe montré au comité / smallest group shown to the committee.")
 @click.option("--agent", "only", multiple=True, metavar="ID",
-              help="Rapports personnels de ces agents seulement / personal reports for these agents only.")
-@click.option("--format", "fmt", default="html,md,json", show_default=True, help="html,md,json")
+              help="Rapports personnels de ces personnes seulement (nom déclaré ou identifiant) / "
+                   "personal reports for these people only (declared name or identifier).")
+@click.option("--format", "fmt", default="html,md,json", show_default=True, help="html,md,json,pdf")
 @click.option("--fail-on", "fail_on", type=click.Choice(SEVERITIES), default=None,
               help="Code 1 si un constat atteint cette gravité / exit 1 when a finding reaches it.")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -51,9 +55,9 @@ def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, 
     dataset = api.load(list(paths), api.ReadOptions(timezone=timezone))
     result = run_audit(dataset, load_policy(policy_file) if policy_file else None)
     key = privacy.load_or_create_key(key_file or out / "pseudonym.key")
-    known = dataset.agents()
+    everyone = people(dataset.tables, result.policy)
     for agent in only:
-        if agent not in known:
+        if find(everyone, agent) is None:
             raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")
     options = Options(lang=current_lang(), k=k, formats=formats, key=key)
     written = write_all(dataset, result, out, options, agents=sorted(only) if only else None)

@@ -40,6 +40,6 @@ def demo(out: Path, seed: int) -> None:
         audit, paths=(exports,), out=reports, policy_file=policy, k=5, only=(), fmt="html,md,json", fail_on=None,
         key_file=None, timezone="Europe/Paris",
     )
-    click.echo(t("demo.reports", None, committee=str(reports / "committee.html"), agents=str(reports / "agents")),
+    click.echo(t("demo.reports", None, committee=str(reports / "index.html"), agents=str(reports / "agents")),
                err=True)
     click.echo(str(out.resolve()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from auditor.i18n import t
 
@@ -37,6 +38,43 @@ def weekday_grid(grid: list[list[int]], lang: str) -> str:
             body.append(f'<rect x="{LEFT + hour * CELL}" y="{y}" width="{CELL - 2}" height="{CELL - 2}" {fill}>'
                         f'<title>{escape(days[day])} {hour}h : {n}</title></rect>')
     return _svg(LEFT + 24 * CELL, TOP + 7 * CELL, t("report.chart.grid", lang), body)
+
+
+def hourly_bars(by_hour: list[dict[str, Any]], lang: str, ident: str, width: int = 720) -> str:
+    """Records per hour of the day; hours seen for fewer than k agents drawn as grey hatched slots, no bar."""
+    left, span, base, tall = 12, width - 36, 96, 80
+    peak = max((int(h["records"]) for h in by_hour if not h["masked"]), default=0) or 1
+    slot = span / 24
+    body = [f'<defs><pattern id="masked-{ident}" width="6" height="6" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><rect width="3" height="6" fill="#bbb"/></pattern></defs>']
+    for h in by_hour:
+        first, last = int(h["hour"]), int(h["until"])
+        x = left + slot * first
+        if h["masked"]:
+            label = escape(str(h["records"]))
+            body.append(f'<rect x="{x:.1f}" y="{base - 14}" width="{slot * (last - first + 1) - 2:.1f}" height="14" '
+                        f'fill="url(#masked-{ident})"><title>{first}h–{last + 1}h : {label}</title></rect>')
+        else:
+            height = max(1.0, tall * int(h["records"]) / peak)
+            body.append(f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{slot - 2:.1f}" height="{height:.1f}" '
+                        f'fill="#1f5fa8"><title>{first}h : {h["records"]}</title></rect>')
+    for hour in range(0, 25, 2):
+        x = left + slot * hour
+        body.append(f'<text x="{x - 6:.1f}" y="{base + 14}" font-size="11">{hour}h</text>')
+    return _svg(width, base + 20, t("report.chart.hours", lang), body)
+
+
+def retention_bar(span_days: float, limits: list[tuple[str, float]], lang: str, width: int = 720) -> str:
+    """How far back your records go (blue) against each retention limit (vertical marks, labelled)."""
+    left, span = 12, width - 40
+    longest = max([span_days, *(days for _, days in limits)]) or 1.0
+    scale = span / longest
+    body = [f'<rect x="{left}" y="18" width="{max(2.0, span_days * scale):.1f}" height="22" fill="#1f5fa8"/>']
+    for i, (label, days) in enumerate(limits):
+        x = left + days * scale
+        body.append(f'<line x1="{x:.1f}" y1="10" x2="{x:.1f}" y2="48" stroke="#b3261e" stroke-width="2"/>'
+                    f'<text x="{min(x + 4, width - 150):.1f}" y="{60 + 14 * i}" font-size="11">{escape(label)}</text>')
+    return _svg(width, 64 + 14 * len(limits), t("report.chart.retention", lang), body)
 
 
 def day_timeline(day: str, times: list[datetime], lang: str, width: int = 720) -> str:

@@ -9,7 +9,7 @@ from auditor import schemas
 from auditor.i18n import t
 from auditor.model import Dataset
 from auditor.privacy import is_small, pseudonym
-from auditor.report import facts
+from auditor.report import charts, declared, facts
 from auditor.report.common import SCHEMA_VERSION, finding_view, generated_at, provenance_view
 from auditor.rules.engine import AuditResult
 from auditor.rules.model import severity_rank
@@ -23,7 +23,7 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str) 
             return t("report.fewer_than", lang, k=k)
         return n
 
-    tools = []
+    tools: list[dict[str, Any]] = []
     for kind, table in sorted(dataset.tables.items()):
         for tool, rows in facts.groups(table):
             agents = Counter(a for a in rows.column("agent").to_pylist() if a is not None)
@@ -38,6 +38,7 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str) 
                         hour = when.astimezone(facts.LOCAL).hour
                         hours.setdefault(hour, set()).add(agent)
                         records[hour] += 1
+            by_hour = [] if small else _by_hour(hours, records, k, count)  # a small tool shows no distribution
             tools.append({
                 "tool": tool,
                 "kind": kind,
@@ -46,11 +47,11 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str) 
                 "records": rows.num_rows if not is_small(len(agents), k) else count(len(agents)),
                 "first": facts.day_text(times[0].date().isoformat(), lang) if times and not small else None,
                 "last": facts.day_text(times[-1].date().isoformat(), lang) if times and not small else None,
-                "per_agent": [{"bin": _bin_label(i), "agents": count(n)} for i, n in _bins(agents.values())],
-                "by_hour": [
-                    {"hour": h, "records": count(len(hours[h])) if is_small(len(hours[h]), k) else records[h]}
-                    for h in sorted(hours)
-                ],
+                "per_agent": [] if small else [{"bin": _bin_label(i), "agents": count(n)}
+                                               for i, n in _bins(agents.values())],
+                "by_hour": by_hour,
+                "charts": {"hours": charts.hourly_bars(by_hour, lang, str(len(tools)))}
+                if any(not h["masked"] for h in by_hour) else {},
             })
     findings = []
     for f in result.findings:
@@ -74,9 +75,23 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str) 
         "tools": tools,
         "findings": findings,
         "questions": questions,
+        "declared": declared.rows(result.metrics, result.policy, k, lang),
         "provenance": [_masked(provenance_view(p), dataset.agents(), key) for p in dataset.provenance],
         "policy_note": t("report.policy.defaults", lang) if not result.policy.declared else "",
     }
+
+
+def _by_hour(hours: dict[int, set[str]], records: Counter[int], k: int, count: Any) -> list[dict[str, Any]]:
+    """Records per local hour; consecutive hours seen for fewer than k agents merge into one masked range."""
+    out: list[dict[str, Any]] = []
+    for hour in sorted(hours):
+        small = is_small(len(hours[hour]), k)
+        if small and out and out[-1]["masked"] and out[-1]["until"] == hour - 1:
+            out[-1]["until"] = hour
+            continue
+        out.append({"hour": hour, "until": hour, "masked": small,
+                    "records": count(len(hours[hour])) if small else records[hour]})
+    return out
 
 
 def _bins(values: Any) -> list[tuple[int, int]]:

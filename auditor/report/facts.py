@@ -8,12 +8,14 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from auditor.i18n import format_day, format_moment
 
 LOCAL = ZoneInfo("Europe/Paris")
 #: The time that best says "when this happened", per kind, in order of preference.
@@ -136,16 +138,13 @@ def non_null_fields(table: pa.Table) -> list[str]:
 
 
 def when(value: datetime, lang: str) -> str:
-    """A time as people write it: 25/03/2026 08:30 in French, 2026-03-25 08:30 in English (Paris time)."""
-    local = value.astimezone(LOCAL)
-    seconds = ":%S" if local.second else ""
-    return local.strftime(("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M") + seconds)
+    """A time as people write it, in Paris time, per locale (see ``auditor.i18n.format_moment``)."""
+    return format_moment(value.astimezone(LOCAL), lang)
 
 
 def day_text(iso_day: str, lang: str) -> str:
-    """2026-03-31 → 31/03/2026 in French; unchanged in English."""
-    year, month, day = iso_day.split("-")
-    return f"{day}/{month}/{year}" if lang == "fr" else iso_day
+    """2026-03-31 → 31 mars 2026 / 31 Mar 2026."""
+    return format_day(date.fromisoformat(iso_day), lang)
 
 
 def plain(value: Any, lang: str = "fr") -> Any:

@@ -1,7 +1,8 @@
-"""The personal report's view model: what each tool keeps about ONE agent.
+"""The personal report's view model: what each tool keeps about ONE person.
 
-Every table is filtered to the agent before anything is computed (``facts.for_agent``); findings keep
-only this agent's own values; values equal to another agent's identifier are masked.
+A person may hold several identifiers (login, staff number, e-mail; see ``people``). Every table is
+filtered to the person's (tool, identifier) pairs before anything is computed; findings keep only the
+person's own values; values equal to another identifier are masked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from auditor.i18n import t
 from auditor.model import Dataset
 from auditor.report import charts, facts
 from auditor.report.common import SCHEMA_VERSION, finding_view, generated_at, number, provenance_view
+from auditor.report.people import Person
 from auditor.rules.engine import AuditResult
 from auditor.rules.model import severity_rank
 from auditor.rules.render import render
@@ -26,25 +28,36 @@ FREE_TEXT = ("subject", "comment", "object", "detail")
 HIDDEN_COLUMNS = ("agent", "tool", "source_file", "source_row")
 
 
-def agent_tables(dataset: Dataset, agent: str) -> dict[str, pa.Table]:
+def as_person(who: Person | str) -> Person:
+    return who if isinstance(who, Person) else Person.single(who)
+
+
+def agent_tables(dataset: Dataset, who: Person | str) -> dict[str, pa.Table]:
+    """The person's rows of every kind (the one filter every personal figure goes through)."""
+    person = as_person(who)
     out = {}
     for kind, table in sorted(dataset.tables.items()):
-        mine = facts.for_agent(table, agent)
+        mine = table.filter(person.mask(table))
         if mine.num_rows:
             out[kind] = mine
     return out
 
 
-def build(dataset: Dataset, result: AuditResult, agent: str, lang: str, with_svg: bool = True) -> dict[str, Any]:
-    others = set(dataset.agents()) - {agent}
-    tables = agent_tables(dataset, agent)
+def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, with_svg: bool = True,
+          identifiers: list[str] | None = None) -> dict[str, Any]:
+    """The view of ``who``; ``identifiers`` (every identifier in the inputs) saves a scan per report."""
+    person = as_person(who)
+    others = set(identifiers if identifiers is not None else dataset.agents()) - set(person.identifiers)
+    tables = agent_tables(dataset, person)
     tools = [
         _tool_view(kind, tool, rows, lang, others, with_svg)
         for kind, table in tables.items()
         for tool, rows in facts.groups(table)
     ]
     used = {(v["kind"], v["tool"]) for v in tools}
-    findings = _findings(result, agent, {tool for _, tool in used}, lang)
+    findings = _findings(result, person, {tool for _, tool in used}, lang)
+    for view in tools:
+        view["retention"] = _retention(result, person, view, lang, with_svg)
     for view in tools:
         view["findings"] = [f for f in findings if f["tool"] in (view["tool"], "*")]
     files = {f for table in tables.values() for f in table.column("source_file").to_pylist()}
@@ -54,7 +67,8 @@ def build(dataset: Dataset, result: AuditResult, agent: str, lang: str, with_svg
         "lang": lang,
         "generated_at": generated_at(),
         "title": t("report.personal.title", lang),
-        "agent": agent,
+        "agent": person.name,
+        "identifiers": person.identifiers,
         "summary": _summary(tools, findings, lang),
         "tools": tools,
         "findings": findings,
@@ -120,6 +134,33 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
     return view
 
 
+def _retention(result: AuditResult, person: Person, view: dict[str, Any], lang: str,
+               with_svg: bool) -> list[str]:
+    """The span of the person's records in this tool against the declared and recommended retention."""
+    table = result.metrics.get("retention")
+    if table is None:
+        return []
+    mine = [r for r in table.to_pylist() if r["tool"] == view["tool"] and r["kind"] == view["kind"]
+            and person.owns(r["tool"], r["agent"]) and r["span_days"] is not None]
+    if not mine:
+        return []
+    span = max(r["span_days"] for r in mine)
+    cap, declared = mine[0]["cap_days"], mine[0]["declared_days"]
+    out = [t("report.retention.span", lang, days=number(span, lang))]
+    limits = []
+    if declared:
+        out.append(t("report.retention.declared", lang, days=number(declared, lang)))
+        limits.append((t("report.retention.declared_short", lang, days=number(declared, lang)), float(declared)))
+    else:
+        out.append(t("report.retention.undeclared", lang))
+    if cap:
+        out.append(t("report.retention.cap", lang, days=number(cap, lang)))
+        limits.append((t("report.retention.cap_short", lang, days=number(cap, lang)), float(cap)))
+    if with_svg:
+        view["charts"]["retention"] = charts.retention_bar(span, limits, lang)
+    return out
+
+
 def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, present: list[str],
               others: set[str], lang: str) -> dict[str, Any]:
     names = [f.name for f in schema.fields if f.name in present and f.name not in HIDDEN_COLUMNS]
@@ -179,13 +220,14 @@ def _derived(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str
     return out
 
 
-def _findings(result: AuditResult, agent: str, tools: set[str], lang: str) -> list[dict[str, Any]]:
-    """This agent's findings with this agent's own values; tool-level findings with no figure about others."""
+def _findings(result: AuditResult, person: Person, tools: set[str], lang: str) -> list[dict[str, Any]]:
+    """The person's findings with their own values; tool-level findings with no figure about others."""
     out = []
+    names = {person.name, *person.identifiers}
     for finding in result.findings:
         if finding.tool not in tools and finding.tool != "*":
             continue
-        mine = [a for a in finding.per_agent if a.agent == agent]
+        mine = sorted((a for a in finding.per_agent if a.agent in names), key=lambda a: -severity_rank(a.severity))
         if finding.per_agent and not mine:
             continue
         rule = result.rules.get(finding.rule)
@@ -216,13 +258,15 @@ def _summary(tools: list[dict[str, Any]], findings: list[dict[str, Any]], lang: 
     best = min(levels.values(), key=order.index) if levels else None
     finest = [f"{t(f'report.precision.{best}', lang)} ({', '.join(sorted(k for k, r in levels.items() if r == best))})"
               if best else "—"]
-    finest += [p for v in tools if v["kind"] == "positions" for p in v["precision"][1:2]]
+    finest += list(dict.fromkeys(p for v in tools if v["kind"] == "positions" for p in v["precision"][1:]))
     serious = [f["title"] for f in findings if severity_rank(f["severity"]) >= severity_rank("high")]
+    lead = t("report.summary.verdict_none", lang) if not serious else t("report.summary.verdict", lang)
     return [
         t("report.summary.tools", lang, n=len({v["tool"] for v in tools}), tools=names or "—"),
-        t("report.summary.records", lang, n=records),
+        t("report.summary.records", lang, n=number(records, lang)),
         t("report.summary.since", lang, first=firsts[0][1][:10] if firsts else "—",
           last=lasts[-1][1][:10] if lasts else "—"),
         t("report.summary.precision", lang, precision=(" ; " if lang == "fr" else "; ").join(finest)),
-        t("report.summary.findings", lang, n=len(set(serious)), titles=", ".join(dict.fromkeys(serious)) or "—"),
+        t("report.summary.findings", lang, n=len(set(serious)), titles=", ".join(dict.fromkeys(serious)) or "—")
+        + " " + lead,
     ]

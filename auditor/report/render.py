@@ -15,7 +15,9 @@ from markupsafe import Markup
 from auditor.i18n import t
 from auditor.schemas import schemas_dir
 
+#: Text formats of a report (``render``); "pdf" is printed from the HTML and needs the ``auditor[pdf]`` extra.
 FORMATS = ("html", "md", "json")
+ALL_FORMATS = (*FORMATS, "pdf")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 _LINKISH = re.compile(r"://|\bwww\.|@|\.(fr|com|org|net|local|eu|gouv)\b", re.IGNORECASE)
 
@@ -54,6 +56,11 @@ def html(view: dict[str, Any]) -> str:
     }
     return environment().get_template(f"{view['type']}.html.j2").render(
         v=view, charts=charts, t=lambda key, **kw: t(key, lang, **kw))
+
+
+def index_html(view: dict[str, Any], links: list[dict[str, Any]]) -> str:
+    """The committee report with, at its top, a link to every personal report (for whoever ran the audit)."""
+    return html({**view, "links": links})
 
 
 def markdown(view: dict[str, Any]) -> str:

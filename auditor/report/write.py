@@ -1,6 +1,8 @@
-"""Write a whole audit to disk: committee report, one folder per agent (report + letter), findings.json.
+"""Write a whole audit to disk: committee report, index, one folder per person (report + letter), findings.
 
 Every file is written atomically; names and order are stable, so the same inputs give the same bytes.
+``committee.*`` names nobody and is what goes to the committee; ``index.html`` is the same report plus
+links to every personal report, for whoever ran the audit to hand each person their own folder.
 """
 
 from __future__ import annotations
@@ -8,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.io.output import ensure_dir, write_text
+from auditor.io.output import ensure_dir, write_bytes, write_text
 from auditor.model import Dataset
-from auditor.report import committee, letter, personal, render
+from auditor.report import committee, letter, pdf, personal, render
+from auditor.report.people import Person, find, people
 from auditor.rules.engine import AuditResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -23,7 +27,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def safe_name(agent: str) -> str:
     """A folder name that cannot escape DIR nor collide: readable part + short hash of the identifier."""
-    readable = _UNSAFE.sub("_", agent).strip("._")[:40] or "agent"
+    ascii_name = unicodedata.normalize("NFKD", agent).encode("ascii", "ignore").decode("ascii")
+    readable = _UNSAFE.sub("_", ascii_name).strip("._")[:40] or "agent"
     return f"{readable}-{hashlib.sha256(agent.encode('utf-8')).hexdigest()[:8]}"
 
 
@@ -45,28 +50,53 @@ def agent_letter(view: dict[str, Any], result: AuditResult, lang: str, name: str
     return letter.letter(tools, lang, name=name, not_given=not_given)
 
 
-def write_personal(dataset: Dataset, result: AuditResult, agent: str, folder: Path, options: Options) -> list[Path]:
-    view = personal.build(dataset, result, agent, options.lang)
+def write_view(view: dict[str, Any], stem: Path, formats: Sequence[str]) -> list[Path]:
+    """``stem``.html/.md/.json/.pdf for each format asked (the PDF is printed from the HTML)."""
     written = []
-    for fmt in options.formats:
-        path = folder / f"report.{fmt}"
-        write_text(path, render.render(view, fmt))
+    for fmt in formats:
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        if fmt == "pdf":
+            write_bytes(path, pdf.from_html(render.render(view, "html")))
+        else:
+            write_text(path, render.render(view, fmt))
         written.append(path)
+    return written
+
+
+def write_personal(dataset: Dataset, result: AuditResult, who: Person | str, folder: Path, options: Options,
+                   identifiers: list[str] | None = None) -> list[Path]:
+    """report.* and letter.md of one person (a Person, or a bare identifier) in ``folder``."""
+    view = personal.build(dataset, result, who, options.lang, identifiers=identifiers)
+    written = write_view(view, folder / "report", options.formats)
     write_text(folder / "letter.md", agent_letter(view, result, options.lang))
     return [*written, folder / "letter.md"]
+
+
+def selected_people(dataset: Dataset, result: AuditResult, wanted: Sequence[str] | None) -> list[Person]:
+    """Everyone (one per person of the identity map, else per identifier), or those named or holding ``wanted``."""
+    everyone = people(dataset.tables, result.policy)
+    if wanted is None:
+        return everyone
+    chosen = {person.name: person for name in wanted if (person := find(everyone, name)) is not None}
+    return [chosen[name] for name in sorted(chosen)]
 
 
 def write_all(dataset: Dataset, result: AuditResult, out: Path, options: Options,
               agents: Sequence[str] | None = None) -> list[Path]:
     ensure_dir(out)
-    written: list[Path] = []
     view = committee.build(dataset, result, options.key, options.k, options.lang)
-    for fmt in options.formats:
-        write_text(out / f"committee.{fmt}", render.render(view, fmt))
-        written.append(out / f"committee.{fmt}")
+    written = write_view(view, out / "committee", options.formats)
     findings = json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
     write_text(out / "findings.json", findings)
     written.append(out / "findings.json")
-    for agent in agents if agents is not None else dataset.agents():
-        written += write_personal(dataset, result, agent, out / "agents" / safe_name(agent), options)
+    identifiers = dataset.agents()
+    links = []
+    for person in selected_people(dataset, result, agents):
+        folder = out / "agents" / safe_name(person.name)
+        files = write_personal(dataset, result, person, folder, options, identifiers)
+        written += files
+        links.append({"name": person.name, "identifiers": ", ".join(person.identifiers),
+                      "files": [{"href": f.relative_to(out).as_posix(), "label": f.name} for f in files]})
+    write_text(out / "index.html", render.index_html(view, links))
+    written.append(out / "index.html")
     return written

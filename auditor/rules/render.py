@@ -6,13 +6,14 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from auditor.i18n import format_number
+
 
 def number(value: float, lang: str) -> str:
     """12, 12.5 or 0.25 → '12', '12,5' / '12.5', '0,25' / '0.25' (at most 2 decimals)."""
     if float(value).is_integer():
-        return f"{int(value)}"
-    text = f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") if lang == "fr" else text
+        return format_number(int(value), lang)
+    return format_number(round(value, 2) if abs(value) < 10 else round(value, 1), lang)
 
 
 def value_text(name: str, value: Any, lang: str) -> str:
