@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from auditor import schemas
 from auditor.i18n import format_day, format_number, t
 from auditor.policy import Policy
 from auditor.privacy import is_small
@@ -47,16 +48,24 @@ def _fields_row(table: pa.Table | None, kind: str, tool: str, policy: Policy, k:
     agents = max((r["n_agents"] or 0 for r in mine), default=0)
     filled = sorted(r["field"] for r in mine if (r["n_non_null"] or 0) > 0 and r["field"] != "agent")
     declared = policy.declared_fields.get(kind)
-    extra = sorted(set(filled) - set(declared or ()))
+    extra = [_title(kind, name, lang) for name in sorted(set(filled) - set(declared or ()))]
+    filled = [_title(kind, name, lang) for name in filled]
     if is_small(agents, k):
         observed = t("report.fewer_than", lang, k=k)
     else:
         observed = t("report.declared.fields_observed", lang, n=len(filled), fields=", ".join(filled))
         if declared is not None and extra:
             observed += " " + t("report.declared.fields_extra", lang, fields=", ".join(extra))
-    text = ", ".join(declared) if declared is not None else t("report.declared.none", lang)
+    none = t("report.declared.none", lang)
+    text = ", ".join(_title(kind, n, lang) for n in declared) if declared is not None else none
     gap = declared is None or (bool(extra) and not is_small(agents, k))
     return [_row(t("report.declared.fields", lang), f"{tool} ({kind})", text, observed, gap)]
+
+
+def _title(kind: str, name: str, lang: str) -> str:
+    """A field's plain title ("Heure d'appel") rather than its column name, when the schema knows it."""
+    schema = schemas.get(kind)
+    return schema.field(name).title[lang] if name in schema.names else name
 
 
 def _retention_row(table: pa.Table | None, kind: str, tool: str, policy: Policy, k: int,
