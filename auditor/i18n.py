@@ -55,26 +55,50 @@ def has(key: str) -> bool:
 
 #: The Babel locale behind each language: French of France; British English (day-first dates, 24-hour clock).
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+NUMBER_PATTERN = "#,##0.##"
+
+
+@lru_cache(maxsize=None)
+def _locale(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(LOCALES[lang])
+
+
+@lru_cache(maxsize=None)
+def _date_pattern(lang: str, width_or_pattern: str) -> Any:
+    """A parsed Babel date pattern ('short', 'medium' or an explicit pattern), parsed once per process."""
+    from babel.dates import parse_pattern
+
+    locale = _locale(lang)
+    formats = locale.date_formats
+    text = formats[width_or_pattern].pattern if width_or_pattern in formats else width_or_pattern
+    return parse_pattern(text)
+
+
+@lru_cache(maxsize=None)
+def _number_pattern() -> Any:
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(NUMBER_PATTERN)
 
 
 def format_number(value: float, lang: str | None = None) -> str:
     """12 → '12', 1234.5 → '1 234,5' (fr) / '1,234.5' (en): at most two decimals, locale grouping."""
-    from babel.numbers import format_decimal
-
-    return format_decimal(value, "#,##0.##", locale=LOCALES[lang or current_lang()])
+    text: str = _number_pattern().apply(value, _locale(lang or current_lang()))
+    return text
 
 
 def format_day(value: date, lang: str | None = None) -> str:
     """A calendar day as people write it: '25 mars 2026' / '25 Mar 2026'."""
-    from babel.dates import format_date
-
-    return format_date(value, "medium", locale=LOCALES[lang or current_lang()])
+    lang = lang or current_lang()
+    text: str = _date_pattern(lang, "medium").apply(value, _locale(lang))
+    return text
 
 
 def format_moment(value: datetime, lang: str | None = None) -> str:
     """A local wall-clock time: '25/03/2026 08:30' (seconds shown only when the tool wrote them)."""
-    from babel.dates import format_date, format_time
-
-    locale = LOCALES[lang or current_lang()]
-    clock = format_time(value, "HH:mm:ss" if value.second else "HH:mm", locale=locale)
-    return f"{format_date(value, 'short', locale=locale)} {clock}"
+    lang = lang or current_lang()
+    locale = _locale(lang)
+    clock: str = _date_pattern(lang, "HH:mm:ss" if value.second else "HH:mm").apply(value, locale)
+    return f"{_date_pattern(lang, 'short').apply(value, locale)} {clock}"

@@ -39,6 +39,11 @@ class Person:
     def owns(self, tool: str, agent: str) -> bool:
         return (tool, agent) in self.ids or (ANY_TOOL, agent) in self.ids
 
+    @property
+    def any_tool(self) -> bool:
+        """True when every identifier is theirs in every tool (no per-tool pairs)."""
+        return all(tool == ANY_TOOL for tool, _ in self.ids)
+
     def mask(self, table: pa.Table) -> Any:
         """Boolean mask of the rows of ``table`` (with ``tool`` and ``agent`` columns) that are theirs."""
         agents = table.column("agent")
@@ -70,14 +75,17 @@ def people(tables: Mapping[str, pa.Table], policy: Policy | None) -> list[Person
     """One Person per declared person found in the inputs, plus one per identifier left unmapped; sorted."""
     exact = {(tool, ident): person for person, tool, ident in (policy.identity if policy else ()) if tool != ANY_TOOL}
     anywhere = {ident: person for person, tool, ident in (policy.identity if policy else ()) if tool == ANY_TOOL}
+    tool_specific = {ident for _, ident in exact}
     declared: dict[str, set[tuple[str, str]]] = {}
     alone: dict[str, set[tuple[str, str]]] = {}
     for tool, agent in sorted(pairs_in(tables)):
         person = exact.get((tool, agent)) or anywhere.get(agent)
+        # an identifier no declaration ties to one tool is the same person's in every tool: ('*', id)
+        pair = (tool, agent) if agent in tool_specific else (ANY_TOOL, agent)
         if person is not None:
-            declared.setdefault(person, set()).add((tool, agent))
+            declared.setdefault(person, set()).add(pair)
         else:
-            alone.setdefault(agent, set()).add((tool, agent))
+            alone.setdefault(agent, set()).add(pair)
     found = [Person(name, frozenset(pairs)) for name, pairs in declared.items()]
     # an unmapped identifier that happens to equal a declared person's name must stay a different person
     found += [Person(agent if agent not in declared else f"{agent} #", frozenset(pairs))

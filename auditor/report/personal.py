@@ -16,6 +16,7 @@ from auditor.i18n import t
 from auditor.model import Dataset
 from auditor.report import charts, facts
 from auditor.report.common import SCHEMA_VERSION, finding_view, generated_at, number, provenance_view
+from auditor.report.index import ReportIndex
 from auditor.report.people import Person
 from auditor.rules.engine import AuditResult
 from auditor.rules.model import severity_rank
@@ -32,32 +33,38 @@ def as_person(who: Person | str) -> Person:
     return who if isinstance(who, Person) else Person.single(who)
 
 
-def agent_tables(dataset: Dataset, who: Person | str) -> dict[str, pa.Table]:
+def agent_tables(dataset: Dataset, who: Person | str, index: ReportIndex | None = None) -> dict[str, pa.Table]:
     """The person's rows of every kind (the one filter every personal figure goes through)."""
     person = as_person(who)
     out = {}
     for kind, table in sorted(dataset.tables.items()):
-        mine = table.filter(person.mask(table))
+        candidates = index.rows(kind, person.identifiers) if index is not None else None
+        if candidates is not None and person.any_tool:
+            mine = candidates  # the index already holds exactly these identifiers' rows
+        else:
+            table = candidates if candidates is not None else table
+            mine = table.filter(person.mask(table))
         if mine.num_rows:
             out[kind] = mine
     return out
 
 
 def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, with_svg: bool = True,
-          identifiers: list[str] | None = None) -> dict[str, Any]:
-    """The view of ``who``; ``identifiers`` (every identifier in the inputs) saves a scan per report."""
+          index: ReportIndex | None = None) -> dict[str, Any]:
+    """The view of ``who``; an ``index`` built once per audit makes a batch of reports linear in rows."""
     person = as_person(who)
-    others = set(identifiers if identifiers is not None else dataset.agents()) - set(person.identifiers)
-    tables = agent_tables(dataset, person)
+    index = index or ReportIndex(dataset, result)
+    others = set(index.identifiers) - set(person.identifiers)
+    tables = agent_tables(dataset, person, index)
     tools = [
         _tool_view(kind, tool, rows, lang, others, with_svg)
         for kind, table in tables.items()
         for tool, rows in facts.groups(table)
     ]
     used = {(v["kind"], v["tool"]) for v in tools}
-    findings = _findings(result, person, {tool for _, tool in used}, lang)
+    findings = _findings(result, index, person, {tool for _, tool in used}, lang)
     for view in tools:
-        view["retention"] = _retention(result, person, view, lang, with_svg)
+        view["retention"] = _retention(index, person, view, lang, with_svg)
     for view in tools:
         view["findings"] = [f for f in findings if f["tool"] in (view["tool"], "*")]
     files = {f for table in tables.values() for f in table.column("source_file").to_pylist()}
@@ -134,13 +141,10 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
     return view
 
 
-def _retention(result: AuditResult, person: Person, view: dict[str, Any], lang: str,
-               with_svg: bool) -> list[str]:
+def _retention(index: ReportIndex, person: Person, view: dict[str, Any], lang: str, with_svg: bool) -> list[str]:
     """The span of the person's records in this tool against the declared and recommended retention."""
-    table = result.metrics.get("retention")
-    if table is None:
-        return []
-    mine = [r for r in table.to_pylist() if r["tool"] == view["tool"] and r["kind"] == view["kind"]
+    mine = [r for name in person.identifiers for r in index.retention.get(name, [])
+            if r["tool"] == view["tool"] and r["kind"] == view["kind"]
             and person.owns(r["tool"], r["agent"]) and r["span_days"] is not None]
     if not mine:
         return []
@@ -220,14 +224,15 @@ def _derived(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str
     return out
 
 
-def _findings(result: AuditResult, person: Person, tools: set[str], lang: str) -> list[dict[str, Any]]:
+def _findings(result: AuditResult, index: ReportIndex, person: Person, tools: set[str],
+              lang: str) -> list[dict[str, Any]]:
     """The person's findings with their own values; tool-level findings with no figure about others."""
     out = []
-    names = {person.name, *person.identifiers}
-    for finding in result.findings:
+    names = sorted({person.name, *person.identifiers})
+    for finding, by_agent in zip(result.findings, index.values, strict=True):
         if finding.tool not in tools and finding.tool != "*":
             continue
-        mine = sorted((a for a in finding.per_agent if a.agent in names), key=lambda a: -severity_rank(a.severity))
+        mine = sorted((a for name in names for a in by_agent.get(name, [])), key=lambda a: -severity_rank(a.severity))
         if finding.per_agent and not mine:
             continue
         rule = result.rules.get(finding.rule)

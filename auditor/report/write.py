@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 from auditor.io.output import ensure_dir, write_bytes, write_text
 from auditor.model import Dataset
 from auditor.report import committee, letter, pdf, personal, render
+from auditor.report.index import ReportIndex
 from auditor.report.people import Person, find, people
 from auditor.rules.engine import AuditResult
 
@@ -64,12 +68,41 @@ def write_view(view: dict[str, Any], stem: Path, formats: Sequence[str]) -> list
 
 
 def write_personal(dataset: Dataset, result: AuditResult, who: Person | str, folder: Path, options: Options,
-                   identifiers: list[str] | None = None) -> list[Path]:
+                   index: ReportIndex | None = None) -> list[Path]:
     """report.* and letter.md of one person (a Person, or a bare identifier) in ``folder``."""
-    view = personal.build(dataset, result, who, options.lang, identifiers=identifiers)
+    view = personal.build(dataset, result, who, options.lang, index=index)
     written = write_view(view, folder / "report", options.formats)
     write_text(folder / "letter.md", agent_letter(view, result, options.lang))
     return [*written, folder / "letter.md"]
+
+
+#: Below this many people, starting worker processes costs more than it saves.
+PARALLEL_MIN = 48
+_SHARED: dict[str, Any] = {}
+
+
+def write_people(dataset: Dataset, result: AuditResult, chosen: Sequence[Person], out: Path, options: Options,
+                 index: ReportIndex, workers: int | None = None) -> list[list[Path]]:
+    """Every chosen person's folder under ``out/agents``, on every core for large batches (same bytes, same order).
+
+    Workers are forked so they share the loaded tables without copying; where fork does not exist
+    (Windows, macOS defaults) the reports are written one after the other.
+    """
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    jobs = [(person, out / "agents" / safe_name(person.name)) for person in chosen]
+    if len(jobs) < PARALLEL_MIN or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [write_personal(dataset, result, person, folder, options, index) for person, folder in jobs]
+    _SHARED.update(dataset=dataset, result=result, options=options, index=index)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_write_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+    finally:
+        _SHARED.clear()
+
+
+def _write_job(job: tuple[Person, Path]) -> list[Path]:
+    person, folder = job
+    return write_personal(_SHARED["dataset"], _SHARED["result"], person, folder, _SHARED["options"], _SHARED["index"])
 
 
 def selected_people(dataset: Dataset, result: AuditResult, wanted: Sequence[str] | None) -> list[Person]:
@@ -89,11 +122,10 @@ def write_all(dataset: Dataset, result: AuditResult, out: Path, options: Options
     findings = json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
     write_text(out / "findings.json", findings)
     written.append(out / "findings.json")
-    identifiers = dataset.agents()
+    index = ReportIndex(dataset, result)
     links = []
-    for person in selected_people(dataset, result, agents):
-        folder = out / "agents" / safe_name(person.name)
-        files = write_personal(dataset, result, person, folder, options, identifiers)
+    chosen = selected_people(dataset, result, agents)
+    for person, files in zip(chosen, write_people(dataset, result, chosen, out, options, index), strict=True):
         written += files
         links.append({"name": person.name, "identifiers": ", ".join(person.identifiers),
                       "files": [{"href": f.relative_to(out).as_posix(), "label": f.name} for f in files]})
