@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -58,14 +58,14 @@ LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 NUMBER_PATTERN = "#,##0.##"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale(lang: str) -> Any:
     from babel import Locale
 
     return Locale.parse(LOCALES[lang])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _date_pattern(lang: str, width_or_pattern: str) -> Any:
     """A parsed Babel date pattern ('short', 'medium' or an explicit pattern), parsed once per process."""
     from babel.dates import parse_pattern
@@ -76,7 +76,7 @@ def _date_pattern(lang: str, width_or_pattern: str) -> Any:
     return parse_pattern(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_pattern() -> Any:
     from babel.numbers import parse_pattern
 
