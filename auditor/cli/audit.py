@@ -45,8 +45,11 @@ def parse_formats(text: str) -> tuple[str, ...]:
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Clé des pseudonymes (défaut : DIR/pseudonym.key) / pseudonym key file.")
 @click.option("--timezone", default="Europe/Paris", show_default=True, help="Fuseau des heures sans fuseau.")
+@click.option("--raw-identifiers", is_flag=True, default=False,
+              help="Montrer au comité les identifiants réels à côté des pseudonymes (à éviter) / "
+                   "show real identifiers beside pseudonyms in the committee report (avoid).")
 def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, only: tuple[str, ...], fmt: str,
-          fail_on: str | None, key_file: Path | None, timezone: str) -> int:
+          fail_on: str | None, key_file: Path | None, timezone: str, raw_identifiers: bool = False) -> int:
     """Audit complet : rapport du comité, rapports personnels, lettres / full audit.
 
     Exemple / example:  auditor audit exports/ --out rapports/ --k 5 --fail-on high
@@ -59,7 +62,7 @@ def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, 
     for agent in only:
         if find(everyone, agent) is None:
             raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")
-    options = Options(lang=current_lang(), k=k, formats=formats, key=key)
+    options = Options(lang=current_lang(), k=k, formats=formats, key=key, raw_identifiers=raw_identifiers)
     written = write_all(dataset, result, out, options, agents=sorted(only) if only else None)
     stderr_console().print(t("report.written", None, count=len(written), path=str(out)))
     if fail_on and result.reaches(fail_on):

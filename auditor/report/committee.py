@@ -17,7 +17,9 @@ from auditor.rules.model import severity_rank
 PER_AGENT_BINS = (0, 10, 50, 100, 500, 1000)
 
 
-def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str) -> dict[str, Any]:
+def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str,
+          raw_identifiers: bool = False) -> dict[str, Any]:
+    """The committee's view; ``raw_identifiers`` (an explicit flag only) adds real identifiers beside pseudonyms."""
     def count(n: int | None) -> int | str:
         if n is None or is_small(n, k):
             return t("report.fewer_than", lang, k=k)
@@ -62,6 +64,8 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str) 
         view["agents_affected"] = count(affected) if f.per_agent or affected else 0
         view["agents_observed"] = count(f.counts.get("agents_observed"))
         view["pseudonyms"] = [] if small else sorted(pseudonym(a, key) for a in f.agents)
+        if raw_identifiers and not small:
+            view["identifiers"] = sorted(f.agents)
         findings.append(view)
     findings.sort(key=lambda v: (-severity_rank(v["severity"]), v["rule"], v["tool"]))
     questions = list(dict.fromkeys(v["ask"] for v in findings if v["ask"]))

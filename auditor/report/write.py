@@ -42,6 +42,7 @@ class Options:
     k: int
     formats: Sequence[str]
     key: bytes
+    raw_identifiers: bool = False
 
 
 def agent_letter(view: dict[str, Any], result: AuditResult, lang: str, name: str | None = None) -> str:
@@ -117,7 +118,7 @@ def selected_people(dataset: Dataset, result: AuditResult, wanted: Sequence[str]
 def write_all(dataset: Dataset, result: AuditResult, out: Path, options: Options,
               agents: Sequence[str] | None = None) -> list[Path]:
     ensure_dir(out)
-    view = committee.build(dataset, result, options.key, options.k, options.lang)
+    view = committee.build(dataset, result, options.key, options.k, options.lang, options.raw_identifiers)
     written = write_view(view, out / "committee", options.formats)
     findings = json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
     write_text(out / "findings.json", findings)

@@ -46,3 +46,14 @@ def test_k_larger_than_everyone_hides_every_count(audited: Audited) -> None:
     data = committee.build(audited.dataset, audited.result, KEY, 50, "fr")
     assert all(isinstance(tool["agents"], str) for tool in data["tools"])
     assert all(not f["pseudonyms"] for f in data["findings"])
+
+
+def test_raw_identifiers_only_on_explicit_request(audited: Audited) -> None:
+    from auditor.report import committee, render
+
+    plain = render.render(committee.build(audited.dataset, audited.result, b"k" * 32, 3, "fr"), "json")
+    asked = render.render(committee.build(audited.dataset, audited.result, b"k" * 32, 3, "fr",
+                                          raw_identifiers=True), "json")
+    agents = audited.dataset.agents()
+    assert not any(f'"{a}"' in plain for a in agents)
+    assert any(f'"{a}"' in asked for a in agents)
