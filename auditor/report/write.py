@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.i18n import t
+from auditor.io.csv_out import write_csv
 from auditor.io.output import ensure_dir, write_bytes, write_text
 from auditor.model import Dataset
 from auditor.report import committee, letter, pdf, personal, render
@@ -53,6 +55,17 @@ def agent_letter(view: dict[str, Any], result: AuditResult, lang: str, name: str
     used = {tool["tool"] for tool in view["tools"]}
     not_given = [c["title"][lang] for f in result.findings if f.tool in used for c in f.capabilities]
     return letter.letter(tools, lang, name=name, not_given=not_given)
+
+
+CSV_COLUMNS = ("rule", "tool", "kind", "severity_text", "evidence_text", "agents_affected", "agents_observed",
+               "title", "ask")
+
+
+def write_findings_csv(view: dict[str, Any], target: Path) -> None:
+    """The committee's findings as a spreadsheet (same k-suppressed counts; formulas neutralised)."""
+    lang = view["lang"]
+    header = [t(f"report.csv.{name}", lang) for name in CSV_COLUMNS]
+    write_csv(target, header, ([f.get(name) for name in CSV_COLUMNS] for f in view["findings"]))
 
 
 def write_view(view: dict[str, Any], stem: Path, formats: Sequence[str]) -> list[Path]:
@@ -120,6 +133,8 @@ def write_all(dataset: Dataset, result: AuditResult, out: Path, options: Options
     ensure_dir(out)
     view = committee.build(dataset, result, options.key, options.k, options.lang, options.raw_identifiers)
     written = write_view(view, out / "committee", options.formats)
+    write_findings_csv(view, out / "committee-findings.csv")
+    written.append(out / "committee-findings.csv")
     findings = json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
     write_text(out / "findings.json", findings)
     written.append(out / "findings.json")

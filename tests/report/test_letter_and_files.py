@@ -36,3 +36,16 @@ def test_same_inputs_same_bytes(audited: Audited, tmp_path: Path, monkeypatch: p
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert "2023-11-14" in (tmp_path / "one" / "committee.html").read_text(encoding="utf-8")
+
+
+def test_committee_findings_csv_is_suppressed_and_inert(audited: Audited, tmp_path: Path) -> None:
+    import csv
+
+    from auditor.report.write import Options, write_all
+
+    write_all(audited.dataset, audited.result, tmp_path, Options("en", 5, ("json",), b"k" * 32), agents=[])
+    raw = (tmp_path / "committee-findings.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(raw.splitlines(), delimiter=";"))
+    assert rows[0][:3] == ["Rule", "Tool", "Kind of data"] and len(rows) > 1
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert not any(agent in raw for agent in audited.dataset.agents())
