@@ -31,6 +31,7 @@ FILE_ERRORS = (
     "kind-unknown",
     "agent-unknown",
     "output-exists",
+    "timezone-invalid",
 )
 
 #: Reasons a single row is rejected (kept in the rejects table, never silently dropped).

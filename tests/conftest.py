@@ -34,17 +34,25 @@ def real_exports(family: str) -> list[Path]:
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing ever touches the network: any attempt to open an internet socket fails the test."""
+    """Nothing ever touches the network: connecting or sending to anything but loopback fails the test."""
 
-    real_connect = socket.socket.connect
-
-    def guarded(self: socket.socket, address: object) -> None:
+    def is_loopback(address: object) -> bool:
         host = address[0] if isinstance(address, tuple) else None
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
-            raise AssertionError(f"a test tried to open a network connection to {address!r}")
-        real_connect(self, address)  # type: ignore[arg-type]
+        return host in ("127.0.0.1", "::1", "localhost")
 
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+    def guard(name: str) -> None:
+        real = getattr(socket.socket, name)
+
+        def guarded(self: socket.socket, *args: object) -> object:
+            address = args[-1] if name == "sendto" else args[0]
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address):
+                raise AssertionError(f"a test tried to open a network connection to {address!r} ({name})")
+            return real(self, *args)
+
+        monkeypatch.setattr(socket.socket, name, guarded)
+
+    for name in ("connect", "connect_ex", "sendto"):
+        guard(name)
 
 
 @pytest.fixture(scope="session")

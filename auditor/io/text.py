@@ -40,10 +40,14 @@ def repair(line: str, on_repair: Callable[[], None] | None = None) -> str:
 
 
 def physical_lines(
-    stream: io.TextIOWrapper, file: str, on_repair: Callable[[], None] | None = None
+    stream: io.TextIOWrapper, file: str, on_repair: Callable[[], None] | None = None, first: int = 1
 ) -> Iterator[str]:
-    """Lines with their end kept (CSV needs it), repaired, at most ``MAX_LINE`` characters each."""
-    number = 0
+    """Lines with their end kept (CSV needs it), repaired, at most ``MAX_LINE`` characters each.
+
+    ``first`` is the file line number of the stream's first line (a block read from the middle of a file),
+    so that a ``line-too-long`` error names the line of the file.
+    """
+    number = first - 1
     while True:
         line = stream.readline(MAX_LINE + 1)
         if not line:

@@ -17,6 +17,8 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from auditor.errors import UsageError
+
 DEFAULT_ZONE = "Europe/Paris"
 
 SENTINELS = (
@@ -27,10 +29,12 @@ SENTINELS = (
 
 
 def zone(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name`` (default Paris). An unknown name is refused: reading the times in another
+    zone than the one the provenance names would shift every time silently."""
     try:
         return ZoneInfo(name or DEFAULT_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+        raise UsageError("timezone-invalid", zone=str(name)[:80]) from None
 
 
 def localize(naive: datetime, tz: tzinfo, counts: Counter[str] | None = None) -> datetime:

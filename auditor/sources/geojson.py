@@ -26,6 +26,7 @@ import pyarrow as pa
 from auditor.errors import InputError
 from auditor.io.text import open_text, repair
 from auditor.sources.base import BatchBuilder, Head, ParseContext, Parser, Source
+from auditor.sources.google_location import ITEM, MAX_DEPTH, select_from
 from auditor.sources.gpx import add_point, iso_z, latitudes, longitudes
 from auditor.sources.registry import register
 
@@ -87,38 +88,43 @@ class GeoJson(Parser):
     def parse(self, source: Source, ctx: ParseContext) -> Iterator[pa.RecordBatch]:
         builder = ctx.builder(self.kind)
         root = self._root(source, ctx)
-        prefix = "features.item" if root == "collection" else ""
+        wanted = {("features", ITEM): "feature"} if root == "collection" else {(): "feature"}
         with source.open_binary() as binary:
             reader = _Utf8Reader(open_text(binary, source.encoding), ctx.count_repair)
-            features = ijson.items(reader, prefix, use_float=True)
-            ordinal = 0
-            while True:
-                try:
-                    feature = next(features)
-                except StopIteration:
-                    break
-                except ijson.JSONError as error:
-                    raise InputError("json-malformed", source.name, detail=_detail(error)) from None
-                ordinal += 1
+            for ordinal, (_, feature) in enumerate(select_from(reader, source.name, wanted), start=1):
                 yield from self._feature(ctx, builder, ordinal, feature)
         yield from builder.finish()
 
     def _root(self, source: Source, ctx: ParseContext) -> str:
-        """``collection`` or ``feature``, from the first decisive top-level key (one cheap partial pass)."""
+        """``collection`` or ``feature``, from the first decisive top-level key (one cheap partial pass).
+
+        Low-level events and a depth count, not ``ijson.parse``: its prefix strings grow with the nesting,
+        and a file of nested brackets would fill memory before any answer.
+        """
+        depth, key = 0, None
         with source.open_binary() as binary:
             reader = _Utf8Reader(open_text(binary, source.encoding), None)
             try:
-                for prefix, event, value in ijson.parse(reader, use_float=True):
-                    if prefix == "" and event == "map_key" and value == "features":
-                        return "collection"
-                    if prefix == "" and event == "map_key" and value in ("geometry", "properties"):
-                        return "feature"
-                    if prefix == "type" and event == "string":
-                        if value == "FeatureCollection":
+                for event, value in ijson.basic_parse(reader, use_float=True):
+                    if event in ("start_map", "start_array"):
+                        if depth == 0 and event == "start_array":
+                            break
+                        depth += 1
+                        if depth > MAX_DEPTH:
+                            raise InputError("json-malformed", source.name, detail=f"nested over {MAX_DEPTH} levels")
+                    elif event in ("end_map", "end_array"):
+                        depth -= 1
+                    elif depth == 0:
+                        break  # a bare number or string
+                    elif depth == 1 and event == "map_key":
+                        if value == "features":
                             return "collection"
-                        return "feature"  # a Feature, or a bare geometry read as one feature
-                    if prefix == "" and event in ("start_array", "string", "number", "boolean", "null"):
-                        break
+                        if value in ("geometry", "properties"):
+                            return "feature"
+                        key = value
+                    elif depth == 1 and key == "type" and event == "string":
+                        # a Feature, or a bare geometry read as one feature
+                        return "collection" if value == "FeatureCollection" else "feature"
             except ijson.JSONError as error:
                 raise InputError("json-malformed", source.name, detail=_detail(error)) from None
         raise InputError("json-malformed", source.name, detail="not a GeoJSON FeatureCollection or Feature")

@@ -117,55 +117,60 @@ def select(source: Source, wanted: Mapping[tuple[Any, ...], str]) -> Iterator[tu
     A path is the tuple of keys and ``ITEM`` (array element) from the root. Only the selected values
     are built; everything else streams past. Malformed or truncated JSON raises ``json-malformed``.
     """
+    with _utf8(source) as stream:
+        yield from select_from(stream, source.name, wanted)
+
+
+def select_from(stream: Any, file: str, wanted: Mapping[tuple[Any, ...], str]) -> Iterator[tuple[str, Any]]:
+    """``select`` over a stream of UTF-8 bytes (``file`` names it in errors); nesting capped at MAX_DEPTH."""
     path: list[Any] = []
     stack: list[Any] = []
     key: Any = None
     label = ""
-    with _utf8(source) as stream:
-        try:
-            for event, value in ijson.basic_parse(stream, use_float=True, buf_size=BUFFER):
-                if stack:
-                    if event == "map_key":
-                        key = value
-                        continue
-                    top = stack[-1]
-                    if event == "start_map" or event == "start_array":
-                        if len(stack) + len(path) >= MAX_DEPTH:
-                            raise InputError("json-malformed", source.name, detail=f"nested over {MAX_DEPTH} levels")
-                        new: Any = {} if event == "start_map" else []
-                        if type(top) is dict:
-                            top[key] = new
-                        else:
-                            top.append(new)
-                        stack.append(new)
-                    elif event == "end_map" or event == "end_array":
-                        done = stack.pop()
-                        if not stack:
-                            yield label, done
-                    elif type(top) is dict:
-                        top[key] = value
-                    else:
-                        top.append(value)
-                    continue
+    try:
+        for event, value in ijson.basic_parse(stream, use_float=True, buf_size=BUFFER):
+            if stack:
                 if event == "map_key":
-                    path[-1] = value
+                    key = value
                     continue
-                if event == "end_map" or event == "end_array":
-                    path.pop()
-                    continue
-                found = wanted.get(tuple(path))
+                top = stack[-1]
                 if event == "start_map" or event == "start_array":
-                    if len(path) >= MAX_DEPTH:
-                        raise InputError("json-malformed", source.name, detail=f"nested over {MAX_DEPTH} levels")
-                    if found is not None:
-                        label = found
-                        stack.append({} if event == "start_map" else [])
+                    if len(stack) + len(path) >= MAX_DEPTH:
+                        raise InputError("json-malformed", file, detail=f"nested over {MAX_DEPTH} levels")
+                    new: Any = {} if event == "start_map" else []
+                    if type(top) is dict:
+                        top[key] = new
                     else:
-                        path.append(None if event == "start_map" else ITEM)
-                elif found is not None:
-                    yield found, value
-        except ijson.JSONError as error:
-            raise InputError("json-malformed", source.name, detail=_detail(error)) from None
+                        top.append(new)
+                    stack.append(new)
+                elif event == "end_map" or event == "end_array":
+                    done = stack.pop()
+                    if not stack:
+                        yield label, done
+                elif type(top) is dict:
+                    top[key] = value
+                else:
+                    top.append(value)
+                continue
+            if event == "map_key":
+                path[-1] = value
+                continue
+            if event == "end_map" or event == "end_array":
+                path.pop()
+                continue
+            found = wanted.get(tuple(path))
+            if event == "start_map" or event == "start_array":
+                if len(path) >= MAX_DEPTH:
+                    raise InputError("json-malformed", file, detail=f"nested over {MAX_DEPTH} levels")
+                if found is not None:
+                    label = found
+                    stack.append({} if event == "start_map" else [])
+                else:
+                    path.append(None if event == "start_map" else ITEM)
+            elif found is not None:
+                yield found, value
+    except ijson.JSONError as error:
+        raise InputError("json-malformed", file, detail=_detail(error)) from None
 
 
 # --- values ---------------------------------------------------------------------------------------

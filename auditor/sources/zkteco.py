@@ -40,7 +40,9 @@ METHODS: dict[int, str] = {
 }
 
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_LINE = re.compile(r"^ *[^\t]*\S[^\t]*\t\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\t *-?[\d.]*){2,}\s*$")
+#: Possessive quantifiers keep the match linear: ``[^\t]*\S[^\t]*`` backtracked quadratically on a long line
+#: without tabs (a 64 KB head took seconds to sniff).
+_LINE = re.compile(r"^[^\S\t]*+\S[^\t]*+\t\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\t *+-?[\d.]*+){2,}+\s*$")
 _TERMINAL = re.compile(r"^(?P<terminal>[^_]+)_attlog\.dat$", re.IGNORECASE)
 
 USB_FIELDS = 6
