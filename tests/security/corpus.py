@@ -29,10 +29,6 @@ from typing import BinaryIO
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_exports"
 MB = 1 << 20
-#: A long line after the header goes through profiles.py's block reader, whose lines restart at 1 per block.
-BLOCK_LINE = ("profiles.py _blocks: a line-too-long raised by block_lines() names the line within the block "
-              "(1), not the line of the file (2); lead to fix (see the security report)")
-
 
 @dataclass(frozen=True)
 class Case:
@@ -284,9 +280,9 @@ def text_cases(corpus: Corpus) -> list[Case]:
     forced = {"parser": "positions-csv"}
     return [
         Case("csv-50mb-line", (c.big("text/one-line.csv", POSITIONS_HEADER.encode(), b"x", 50 * MB),), positions,
-             exits=frozenset({2}), message="line longer", line=2, xfail=BLOCK_LINE),
+             exits=frozenset({2}), message="line longer", line=2),
         Case("csv-50mb-line-forced", (c.big("text/forced/one-line.csv", POSITIONS_HEADER.encode(), b"x", 50 * MB),),
-             positions, exits=frozenset({2}), message="line longer", line=2, xfail=BLOCK_LINE, **forced),
+             positions, exits=frozenset({2}), message="line longer", line=2, **forced),
         Case("log-50mb-line", (c.big("text/access.log", b"", b"a", 50 * MB),), ("squid-native",),
              parser="squid-native", exits=frozenset({2}), message="line longer", line=1),
         Case("csv-50mb-header", (c.big("text/no-newline.csv", b"", b"a;", 50 * MB),), ("detection",),
