@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,11 +25,18 @@ from auditor.sources.base import REJECTS_SCHEMA, ParseContext, Source, rejects_t
 Progress = Callable[[str, int], None]
 
 
+#: Inputs at least this large (bytes, all files together) are loaded into a Parquet workspace, not memory.
+LARGE_INPUT_BYTES = 256 << 20
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     timezone: str = DEFAULT_ZONE
     agent: str | None = None
     parser: str | None = None
+    #: Where ``load`` keeps a large input (default: a temporary folder removed with the dataset).
+    workspace: Path | None = None
+    large_input_bytes: int = LARGE_INPUT_BYTES
 
 
 def expand(paths: Iterable[Path | str]) -> list[Path]:
@@ -172,9 +180,17 @@ def read(path: Path | str | Source, options: ReadOptions | None = None) -> FileR
     return FileRead(source, options or ReadOptions())
 
 
-def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = None) -> Dataset:
-    """Read every input into in-memory canonical tables (small and medium inputs)."""
+def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = None,
+         progress: Progress | None = None) -> Dataset:
+    """Read every input into canonical tables; ``progress(file, rows)`` after every batch.
+
+    Small inputs become in-memory Arrow tables. Inputs of ``options.large_input_bytes`` or more are
+    streamed into a Parquet workspace (``ingest``), so memory does not grow with them: the dataset's
+    metrics then run on the files through DuckDB, and its tables are read only if asked for.
+    """
     options = options or ReadOptions()
+    if options.workspace is not None or _input_bytes(paths) >= options.large_input_bytes:
+        return _load_to_workspace(paths, options, progress)
     by_kind: dict[str, list[pa.RecordBatch]] = {}
     rejects: list[pa.Table] = []
     provenance: list[Provenance] = []
@@ -183,7 +199,11 @@ def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = Non
         file_read = _readable(item, explicit, options, skipped)
         if file_read is None:
             continue
-        by_kind.setdefault(file_read.parser.kind, []).extend(file_read.batches())
+        batches = by_kind.setdefault(file_read.parser.kind, [])
+        for batch in file_read.batches():
+            batches.append(batch)
+            if progress:
+                progress(item.name, batch.num_rows)
         rejects.append(file_read.rejects)
         provenance.append(file_read.provenance)
     tables = {
@@ -192,6 +212,27 @@ def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = Non
     all_rejects = pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table()
     return Dataset(tables=tables, rejects=all_rejects, provenance=provenance, skipped=skipped)
 
+
+
+def _input_bytes(paths: Sequence[Path | str | Source]) -> int:
+    total = 0
+    for item in paths:
+        path = item.path if isinstance(item, Source) else Path(item)
+        if path is None or not path.exists():
+            continue
+        files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+        total += sum(p.stat().st_size for p in files)
+    return total
+
+
+def _load_to_workspace(paths: Sequence[Path | str | Source], options: ReadOptions,
+                       progress: Progress | None) -> Dataset:
+    keep = None
+    if options.workspace is None:
+        keep = tempfile.TemporaryDirectory(prefix="auditor-workspace-")
+    workspace = options.workspace or Path(keep.name)  # type: ignore[union-attr]
+    result = ingest(paths, workspace, options, progress)
+    return Dataset.in_workspace(workspace, pq.read_table(result.rejects), result.provenance, result.skipped, keep)
 
 
 @dataclass
@@ -204,7 +245,8 @@ class IngestResult:
 
 
 def ingest(
-    paths: Sequence[Path | str], out: Path, options: ReadOptions | None = None, progress: Progress | None = None
+    paths: Sequence[Path | str | Source], out: Path, options: ReadOptions | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Stream every input into ``out/tables/<kind>.parquet``, ``out/rejects.parquet`` and provenance.json.
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass
@@ -41,15 +45,121 @@ class Provenance:
 
 @dataclass
 class Dataset:
-    """Canonical tables by kind, the rejects, and one provenance per input file."""
+    """Canonical tables by kind, the rejects, and one provenance per input file.
 
-    tables: dict[str, pa.Table]
+    Reports need one agent's rows many times over: ``agent_rows`` sorts a kind by agent once and then
+    hands out zero-copy slices, instead of scanning the whole table for every agent. A large input is
+    kept in a Parquet ``workspace`` (``tables/<kind>.parquet``): metrics then run on it out of core, and
+    ``tables`` reads a kind into memory only when a caller asks for it.
+    """
+
+    tables: Mapping[str, pa.Table]
     rejects: pa.Table
     provenance: list[Provenance]
     skipped: list[dict[str, str]] = field(default_factory=list)
+    workspace: Path | None = None
+    _keep: Any = field(default=None, repr=False, compare=False)  # a temporary workspace lives as long as this
+    _by_agent: dict[str, tuple[pa.Table, dict[str, tuple[int, int]]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def agents(self) -> list[str]:
+        if self.workspace is not None:
+            rows = self.sql(" UNION ".join(f"SELECT DISTINCT agent FROM {kind}" for kind in self.tables))
+            return sorted(v for v in rows.column("agent").to_pylist() if v is not None) if self.tables else []
         found: set[str] = set()
         for table in self.tables.values():
-            found.update(v for v in table.column("agent").to_pylist() if v is not None)
+            found.update(v for v in pc.unique(table.column("agent")).to_pylist() if v is not None)
         return sorted(found)
+
+    def agent_rows(self, kind: str, agent: str) -> pa.Table:
+        """The rows of ``kind`` about ``agent``, in input order (an empty table when there are none).
+
+        Cost: the first call for a kind sorts it by agent (a stable sort, O(n log n), one copy of the
+        table); every later call is a dictionary lookup and a zero-copy slice.
+        """
+        table = self.tables.get(kind)
+        if table is None:
+            raise KeyError(kind)
+        if kind not in self._by_agent:
+            self._by_agent[kind] = _index_by_agent(table)
+        ordered, bounds = self._by_agent[kind]
+        start, stop = bounds.get(agent, (0, 0))
+        return ordered.slice(start, stop - start)
+
+    def sql(self, query: str, **parameters: Any) -> pa.Table:
+        """The result of a DuckDB ``query`` over the canonical tables (each kind is a table of that name).
+
+        Cost: registering the tables is zero-copy (a workspace's Parquet files are scanned, not loaded);
+        the query runs on every core; bind values as ``$name`` parameters, never pasted into the text.
+        Empty kinds are present with their schema.
+        """
+        import duckdb
+
+        from auditor import schemas
+
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            for kind in schemas.KINDS:
+                path = self.parquet(kind)
+                if path is not None:
+                    con.read_parquet(str(path)).create_view(kind)
+                else:
+                    con.register(kind, self.tables.get(kind, schemas.empty_table(kind)))
+            result: pa.Table = con.sql(query, params=parameters or None).to_arrow_table()
+            return result
+        finally:
+            con.close()
+
+
+    def parquet(self, kind: str) -> Path | None:
+        """The workspace file of ``kind``, if this dataset is kept in one."""
+        if self.workspace is None:
+            return None
+        path = self.workspace / "tables" / f"{kind}.parquet"
+        return path if path.exists() else None
+
+    @classmethod
+    def in_workspace(cls, workspace: Path, rejects: pa.Table, provenance: list[Provenance],
+                     skipped: list[dict[str, str]], keep: tempfile.TemporaryDirectory[str] | None = None) -> Dataset:
+        kinds = {p.stem: p for p in sorted((workspace / "tables").glob("*.parquet"))}
+        return cls(ParquetTables(kinds), rejects, provenance, skipped, workspace, keep)
+
+
+class ParquetTables(Mapping[str, pa.Table]):
+    """Canonical tables kept as Parquet files, each read into memory on first access only."""
+
+    def __init__(self, paths: Mapping[str, Path]) -> None:
+        self._paths = dict(paths)
+        self._loaded: dict[str, pa.Table] = {}
+
+    def __getitem__(self, kind: str) -> pa.Table:
+        if kind not in self._loaded:
+            import pyarrow.parquet as pq
+
+            self._loaded[kind] = pq.read_table(self._paths[kind])
+        return self._loaded[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _index_by_agent(table: pa.Table) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
+    """``table`` sorted by agent (stable: input order within an agent) and each agent's row range."""
+    keys: Any = [("agent", "ascending", "at_end")]  # nulls last (the stubs know only two-item keys)
+    order = pc.sort_indices(table, sort_keys=keys)  # a stable sort: input order within an agent
+    ordered = table.take(order)
+    bounds: dict[str, tuple[int, int]] = {}
+    if ordered.num_rows:
+        compute: Any = pc
+        runs = compute.run_end_encode(ordered.column("agent").combine_chunks())
+        ends = runs.run_ends.to_pylist()
+        start = 0
+        for value, end in zip(runs.values.to_pylist(), ends, strict=True):
+            if value is not None:
+                bounds[value] = (start, end)
+            start = end
+    return ordered, bounds

@@ -11,13 +11,16 @@
 --   the export's text). own_entry says whether the entry is about the agent themself (a slot with no
 --   person received).
 WITH distinct_texts AS (
-    SELECT kind, tool, agent, field, own_entry, norm, count(*) AS n
+    SELECT kind, tool, agent, field, own_entry, norm, sum(n) AS n
     FROM texts GROUP BY ALL
 ),
+hits AS (  -- each distinct text is matched once, whatever the number of agents who have it
+    SELECT t.norm, l.lexicon, trim(regexp_extract(t.norm, l.pattern, 0)) AS term
+    FROM (SELECT DISTINCT norm FROM distinct_texts) t JOIN lexicon_patterns l ON regexp_matches(t.norm, l.pattern)
+),
 matched AS (
-    SELECT d.kind, d.tool, d.agent, d.field, d.own_entry, l.lexicon, d.n,
-           trim(regexp_extract(d.norm, l.pattern, 0)) AS term
-    FROM distinct_texts d JOIN lexicon_patterns l ON regexp_matches(d.norm, l.pattern)
+    SELECT d.kind, d.tool, d.agent, d.field, d.own_entry, h.lexicon, d.n, h.term
+    FROM distinct_texts d JOIN hits h USING (norm)
 ),
 totals AS (
     SELECT kind, tool, agent, field, own_entry, CAST(sum(n) AS BIGINT) AS n_values FROM distinct_texts GROUP BY ALL

@@ -13,26 +13,55 @@ WITH person_days AS (
     SELECT person, local_day, any_value(grp) AS grp, any_value(isodow) AS isodow
     FROM events GROUP BY person, local_day
 ),
-grid AS (
-    SELECT d.person, d.local_day, m.minute
-    FROM person_days d
-    JOIN policy_hours h ON h.grp = d.grp AND h.isodow = d.isodow
+-- The declared minutes of each weekday, breaks removed, as runs of consecutive minutes: a few rows per group
+-- and weekday, so that coverage is computed on intervals and not minute by minute (a year of a large
+-- employer has hundreds of millions of shift minutes).
+policy_minutes AS (
+    SELECT h.grp, h.isodow, h.start_min, h.end_min, m.minute
+    FROM policy_hours h
     CROSS JOIN LATERAL (SELECT unnest(range(h.start_min, h.end_min)) AS minute) m
-    WHERE NOT EXISTS (SELECT 1 FROM policy_holidays x WHERE x.day = d.local_day)
-      AND NOT EXISTS (SELECT 1 FROM policy_breaks b WHERE b.grp = d.grp AND b.isodow = d.isodow
+    WHERE NOT EXISTS (SELECT 1 FROM policy_breaks b WHERE b.grp = h.grp AND b.isodow = h.isodow
                       AND m.minute >= b.start_min AND m.minute < b.end_min)
+),
+segments AS (
+    SELECT grp, isodow, min(minute) AS seg_start, max(minute) + 1 AS seg_end
+    FROM (SELECT *, minute - row_number() OVER (PARTITION BY grp, isodow, start_min, end_min ORDER BY minute)
+                   AS run FROM policy_minutes)
+    GROUP BY grp, isodow, start_min, end_min, run
+),
+day_segments AS (
+    SELECT d.person, d.local_day, s.seg_start, s.seg_end
+    FROM person_days d
+    JOIN segments s ON s.grp = d.grp AND s.isodow = d.isodow
+    WHERE NOT EXISTS (SELECT 1 FROM policy_holidays x WHERE x.day = d.local_day)
 ),
 marks AS (
     SELECT DISTINCT person, local_day, CAST(floor(minute) AS BIGINT) AS minute FROM events
 ),
-reach AS (  -- every minute within 15 minutes of a mark (a hash join, where an ASOF join was quadratic here)
-    SELECT DISTINCT m.person, m.local_day, m.minute + r.offset_min AS minute
-    FROM marks m CROSS JOIN (SELECT unnest(range(-15, 16)) AS offset_min) r
+-- A minute is covered when a record lies within 15 minutes of it: each record covers [m - 15, m + 15];
+-- records less than 32 minutes apart make one covered island.
+islands AS (
+    SELECT person, local_day, min(minute) - 15 AS isl_start, max(minute) + 16 AS isl_end
+    FROM (SELECT *, sum(CASE WHEN minute - prev > 31 THEN 1 ELSE 0 END)
+                    OVER (PARTITION BY person, local_day ORDER BY minute) AS island
+          FROM (SELECT *, lag(minute, 1, minute) OVER (PARTITION BY person, local_day ORDER BY minute) AS prev
+                FROM marks))
+    GROUP BY person, local_day, island
+),
+shift_totals AS (
+    SELECT person, CAST(sum(seg_end - seg_start) AS BIGINT) AS shift_minutes FROM day_segments GROUP BY person
+),
+covered_totals AS (
+    SELECT s.person, CAST(sum(least(s.seg_end, i.isl_end) - greatest(s.seg_start, i.isl_start)) AS BIGINT)
+               AS covered_minutes
+    FROM day_segments s
+    JOIN islands i ON i.person = s.person AND i.local_day = s.local_day
+                  AND i.isl_start < s.seg_end AND i.isl_end > s.seg_start
+    GROUP BY s.person
 ),
 coverage AS (
-    SELECT g.person, count(*) AS shift_minutes, count(r.minute) AS covered_minutes
-    FROM grid g LEFT JOIN reach r ON r.person = g.person AND r.local_day = g.local_day AND r.minute = g.minute
-    GROUP BY g.person
+    SELECT t.person, t.shift_minutes, coalesce(c.covered_minutes, 0) AS covered_minutes
+    FROM shift_totals t LEFT JOIN covered_totals c USING (person)
 ),
 sources AS (
     SELECT person, count(DISTINCT tool) AS n_tools, count(DISTINCT kind) AS n_kinds,

@@ -8,7 +8,9 @@ fields, tool capabilities). No value is ever pasted into SQL text. Results come 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -16,12 +18,28 @@ import duckdb
 import pyarrow as pa
 
 from auditor import schemas
+from auditor.i18n import t
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.policy import Policy, default_policy
 from auditor.rules.reference import reference_tables
 
 #: Below this many input rows one DuckDB thread is faster (measured: about 2x on test-sized inputs).
 SMALL_INPUT_ROWS = 100_000
+#: DuckDB's working memory: this share of the machine's memory, or ``AUDITOR_MEMORY_LIMIT`` (e.g. ``1GB``).
+#: Beyond it DuckDB spills to a temporary folder instead of growing: memory is set, not input-driven.
+MEMORY_SHARE = 0.4
+
+
+def memory_limit() -> str:
+    """The DuckDB memory limit, from the environment or a share of physical memory."""
+    chosen = os.environ.get("AUDITOR_MEMORY_LIMIT")
+    if chosen:
+        return chosen
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return "2GB"
+    return f"{max(256, int(total * MEMORY_SHARE) >> 20)}MB"
 
 
 class MetricRunner:
@@ -34,10 +52,15 @@ class MetricRunner:
         *,
         parquet_dir: Path | None = None,
         extra: Mapping[str, pa.Table] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.policy = policy or default_policy()
+        self.progress = progress
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        self._spill = tempfile.TemporaryDirectory(prefix="auditor-duckdb-")
+        self.con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
+        self.con.execute("SET temp_directory = $dir", {"dir": self._spill.name})
         self._keep: list[object] = []  # Arrow tables must outlive the connection's views of them
         self.results: dict[str, pa.Table] = {}
         self._names: set[str] = set()
@@ -105,6 +128,8 @@ class MetricRunner:
                 self.run(dependency)
             elif not self._exists(dependency):
                 raise KeyError(f"metric {name} needs table {dependency}, which was not registered")
+        if self.progress:
+            self.progress(t("progress.metric", None, name=name))
         result: pa.Table = self.con.sql(_strip_header(spec.sql)).to_arrow_table()
         self.results[name] = result
         self.register(name, result)
@@ -124,6 +149,7 @@ class MetricRunner:
 
     def close(self) -> None:
         self.con.close()
+        self._spill.cleanup()
 
     def __enter__(self) -> MetricRunner:
         return self

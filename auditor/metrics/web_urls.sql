@@ -8,39 +8,43 @@
 --   sites (domains), share of lines keeping the full address (a path or parameters after the site
 --   name, not only the site), and number of requests touching a sensitive category (health, union,
 --   religion, job search) according to the lexicons.
-WITH req AS (
-    SELECT tool, agent, domain, url,
-           regexp_replace(coalesce(url, ''), '^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*', '') AS rest
+WITH raw AS (  -- each distinct address is normalised and matched once: proxy logs repeat them endlessly
+    SELECT tool, agent, url, domain, category, count(*) AS n
     FROM web_requests
     WHERE agent IS NOT NULL
-),
-normalised AS (
-    SELECT tool, agent,
-           ' ' || trim(regexp_replace(replace(strip_accents(lower(
-               coalesce(url, '') || ' ' || coalesce(domain, '') || ' ' || coalesce(category, ''))), 'œ', 'oe'),
-               '[^a-z0-9]+', ' ', 'g')) || ' ' AS norm,
-           count(*) AS n
-    FROM web_requests WHERE agent IS NOT NULL
     GROUP BY ALL
 ),
-matched AS (
-    SELECT d.tool, d.agent, d.norm, any_value(d.n) AS n, list(DISTINCT l.lexicon) AS lexicons
-    FROM normalised d
+req AS (
+    SELECT tool, agent, domain, n,
+           regexp_replace(coalesce(url, ''), '^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*', '') AS rest,
+           ' ' || trim(regexp_replace(replace(strip_accents(lower(
+               coalesce(url, '') || ' ' || coalesce(domain, '') || ' ' || coalesce(category, ''))), 'œ', 'oe'),
+               '[^a-z0-9]+', ' ', 'g')) || ' ' AS norm
+    FROM raw
+),
+norm_hits AS (
+    SELECT t.norm, list(DISTINCT l.lexicon) AS lexicons
+    FROM (SELECT DISTINCT norm FROM req) t
     JOIN lexicon_patterns l ON l.lexicon IN ('health', 'union', 'religion', 'job_search')
-                            AND regexp_matches(d.norm, l.pattern)
-    GROUP BY d.tool, d.agent, d.norm
+                            AND regexp_matches(t.norm, l.pattern)
+    GROUP BY t.norm
 ),
 sensitive AS (
-    SELECT tool, agent, CAST(sum(n) AS BIGINT) AS n_sensitive, list_sort(list_distinct(flatten(list(lexicons)))) AS sensitive_lexicons
-    FROM matched GROUP BY ALL
+    SELECT r.tool, r.agent, CAST(sum(r.n) AS BIGINT) AS n_sensitive,
+           list_sort(list_distinct(flatten(list(h.lexicons)))) AS sensitive_lexicons
+    FROM req r JOIN norm_hits h USING (norm)
+    GROUP BY ALL
+),
+per_agent AS (
+    SELECT tool, agent,
+           CAST(sum(n) AS BIGINT) AS n_requests,
+           count(DISTINCT domain) AS distinct_domains,
+           CAST(coalesce(sum(n) FILTER (WHERE rest NOT IN ('', '/')), 0) AS BIGINT) AS n_full_url
+    FROM req GROUP BY tool, agent
 )
-SELECT r.tool, r.agent,
-       count(*) AS n_requests,
-       count(DISTINCT r.domain) AS distinct_domains,
-       count(*) FILTER (WHERE r.rest NOT IN ('', '/')) AS n_full_url,
-       count(*) FILTER (WHERE r.rest NOT IN ('', '/')) / count(*) AS full_url_share,
-       coalesce(any_value(s.n_sensitive), 0) AS n_sensitive,
-       any_value(s.sensitive_lexicons) AS sensitive_lexicons
-FROM req r
-LEFT JOIN sensitive s ON s.tool = r.tool AND s.agent = r.agent
-GROUP BY r.tool, r.agent
+SELECT a.tool, a.agent, a.n_requests, a.distinct_domains, a.n_full_url,
+       a.n_full_url / a.n_requests AS full_url_share,
+       coalesce(s.n_sensitive, 0) AS n_sensitive,
+       s.sensitive_lexicons
+FROM per_agent a
+LEFT JOIN sensitive s ON s.tool = a.tool AND s.agent = a.agent

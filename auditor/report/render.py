@@ -84,8 +84,17 @@ def report_schema() -> dict[str, Any]:
     return loaded
 
 
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    """Checked and compiled once: ``jsonschema.validate`` re-checks the schema itself on every call."""
+    schema = report_schema()
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
 def validate(data: dict[str, Any]) -> None:
-    jsonschema.validate(data, report_schema())
+    _validator().validate(data)
 
 
 def render(view: dict[str, Any], fmt: str) -> str:

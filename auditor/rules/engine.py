@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from auditor.i18n import t
 from auditor.metrics.runner import MetricRunner
 from auditor.model import Dataset
 from auditor.policy import Policy, default_policy
@@ -81,13 +83,20 @@ class AuditResult:
         }
 
 
-def audit(dataset: Dataset, policy: Policy | None = None, *, rules: Mapping[str, Rule] | None = None) -> AuditResult:
-    """Metrics and findings for a loaded dataset (in-memory canonical tables)."""
-    return audit_tables(dataset.tables, policy, rules=rules)
+def audit(dataset: Dataset, policy: Policy | None = None, *, rules: Mapping[str, Rule] | None = None,
+          progress: Callable[[str], None] | None = None) -> AuditResult:
+    """Metrics and findings for a loaded dataset; ``progress(text)`` names each metric as it starts.
+
+    A dataset kept in a Parquet workspace is audited on its files (DuckDB, out of core).
+    """
+    if dataset.workspace is not None:
+        return audit_tables({}, policy, rules=rules, progress=progress, parquet_dir=dataset.workspace / "tables")
+    return audit_tables(dataset.tables, policy, rules=rules, progress=progress)
 
 
 def audit_tables(
-    tables: Mapping[str, pa.Table], policy: Policy | None = None, *, rules: Mapping[str, Rule] | None = None
+    tables: Mapping[str, pa.Table], policy: Policy | None = None, *, rules: Mapping[str, Rule] | None = None,
+    progress: Callable[[str], None] | None = None, parquet_dir: Path | None = None,
 ) -> AuditResult:
     policy = policy or default_policy()
     rules = dict(rules if rules is not None else catalogue())
@@ -96,10 +105,12 @@ def audit_tables(
     needed = {r.metric for r in rules.values()} | {"retention"}
     if any("person" in metrics()[m].grain for m in needed if m in metrics()):
         needed.add("linkage")  # persons observed, for findings across sources
-    with MetricRunner(tables, policy) as runner:
+    with MetricRunner(tables, policy, progress=progress, parquet_dir=parquet_dir) as runner:
         if any(r.capabilities for r in rules.values()) and runner.has_capabilities:
             needed.add("capability_gaps")
         results = runner.run_all(sorted(needed))
+        if progress:
+            progress(t("progress.rules"))
         population = _population(results)
         findings: list[Finding] = []
         later = [r for r in rules.values() if r.metric not in results]
@@ -154,7 +165,8 @@ def _matching_rows(rule: Rule, table: pa.Table, con: duckdb.DuckDBPyConnection |
     connection = duckdb.connect(":memory:") if con is None else con
     try:
         connection.register("metric_rows", table)
-        query = f"SELECT *, {case} AS __severity FROM metric_rows WHERE coalesce({where}, FALSE)"
+        # ORDER BY ALL: metric rows come in whatever order DuckDB's threads finish; findings must not
+        query = f"SELECT *, {case} AS __severity FROM metric_rows WHERE coalesce({where}, FALSE) ORDER BY ALL"
         result: list[dict[str, Any]] = connection.sql(query, params=params).to_arrow_table().to_pylist()
         connection.unregister("metric_rows")
     finally:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+import numpy as np
 import pyarrow as pa
 
 from auditor import schemas
@@ -29,6 +30,10 @@ from auditor.io.times import to_utc
 HEAD_SIZE = 64 * 1024
 BATCH_ROWS = 64 * 1024
 RAW_LIMIT = 1000  # characters of a rejected line kept in the rejects table
+BLOCK_BYTES = 8 << 20  # what a vectorised fast path reads at a time (bounded memory, few Python calls)
+#: Bytes a fast block may hold: printable ASCII, space, LF, CR (only in CRLF) — anything else takes the row path.
+_CONTROLS = bytes([*range(0, 10), 11, 12, *range(14, 32), 127])
+_PLAIN = bytes(b for b in range(256) if b not in _CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,77 @@ class Parser:
             "patterns": list(self.patterns),
             "title": dict(self.title),
         }
+
+
+def byte_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[bytes]:
+    """The stream as blocks of whole lines (split after a LF), about ``size`` bytes each.
+
+    A block ends after ``\\n``, so it never cuts a UTF-8 sequence or a CRLF; the last one may lack its end.
+    """
+    size = size or BLOCK_BYTES
+    rest = b""
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            if rest:
+                yield rest
+            return
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0 and len(data) <= 4 * size:
+            rest = data  # one very long line: gather it (the row path then bounds its length)
+            continue
+        cut = cut or len(data)
+        yield data[:cut]
+        rest = data[cut:]
+
+
+def plain_ascii(block: bytes) -> bool:
+    """Printable ASCII lines only (CR only before LF): what the fast paths read exactly like the row path."""
+    if not block.isascii():
+        return False
+    if block.translate(None, _PLAIN):
+        return False
+    return b"\r" not in block or block.count(b"\r") == block.count(b"\r\n")
+
+
+def block_lines(block: bytes, encoding: Encoding, file: str, ctx: ParseContext) -> Iterator[str]:
+    """The physical lines of a block, decoded exactly as ``Source.physical_lines`` decodes the file."""
+    stream = textio.open_text(io.BytesIO(block), Encoding(encoding.name, encoding.how, 0))
+    yield from textio.physical_lines(stream, file, ctx.count_repair)
+
+
+def bookkeeping(kind: str, columns: Mapping[str, Any], tool: str, file: str, first_row: int,
+                rows: Any = None) -> pa.Table:
+    """A canonical table from payload columns (missing ones null) plus tool, source_file, source_row.
+
+    ``rows`` (int64 numbers) overrides the default ``first_row, first_row + 1, …``.
+    """
+    schema = schemas.get(kind).arrow
+    length = len(next(iter(columns.values())))
+    if rows is None:
+        rows = np.arange(first_row, first_row + length, dtype=np.int64)
+    arrays: list[Any] = []
+    for name in schema.names:
+        if name == "tool":
+            arrays.append(pa.repeat(pa.scalar(tool, pa.string()), length))
+        elif name == "source_file":
+            arrays.append(pa.repeat(pa.scalar(file, pa.string()), length))
+        elif name == "source_row":
+            arrays.append(pa.array(rows, pa.int64()))
+        elif name in columns:
+            arrays.append(columns[name])
+        else:
+            arrays.append(pa.nulls(length, schema.field(name).type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def string_buffers(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (int32, one more than values) and the bytes of a pyarrow string array, without copies."""
+    _, offsets, data = values.buffers()
+    starts = np.frombuffer(memoryview(offsets), dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+    chars = np.frombuffer(memoryview(data), dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return starts, chars
 
 
 def rejects_table(file: str, rejects: Sequence[Reject]) -> pa.Table:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache, partial
@@ -29,10 +32,11 @@ import pyarrow as pa
 from auditor import schemas
 from auditor.errors import InputError
 from auditor.io import csv_dialect, spreadsheet, values
-from auditor.io.times import DEFAULT_ZONE, SENTINELS, to_utc, zone
+from auditor.io.times import DEFAULT_ZONE, to_utc, zone
 from auditor.rules import yamlsafe
 from auditor.sources import registry
-from auditor.sources.base import Head, ParseContext, Parser, Source
+from auditor.sources.base import BATCH_ROWS, Head, ParseContext, Parser, Source, block_lines, bookkeeping, byte_blocks
+from auditor.sources.profiles_fast import FAST_TYPES, FastColumn, FastPlan, read_block, regular_offset
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 MAX_PREAMBLE = 20  # non-blank records before the header (title lines, sep=;) that are tolerated
@@ -429,30 +433,12 @@ def _clock(profile: Profile, ctx: ParseContext) -> Callable[[datetime], datetime
         try:
             offset = offsets[key]
         except KeyError:
-            offset = offsets[key] = _regular_offset(value, tz)
+            offset = offsets[key] = regular_offset(value, tz)
         if offset is None:
             return slow(value)
         counts["timezone-missing"] += 1
         return (value - offset).replace(tzinfo=UTC)
     return clock
-
-
-def _regular_offset(value: datetime, tz: tzinfo) -> timedelta | None:
-    """The UTC offset of the whole wall-clock hour of ``value`` if it is unambiguous and far from sentinels."""
-    start = value.replace(minute=0, second=0, microsecond=0)
-    if start.year < 1902 or start.year > 9998:
-        return None
-    end = start + timedelta(hours=1) - timedelta(microseconds=1)
-    found = {moment.replace(tzinfo=tz, fold=fold).utcoffset() for moment in (start, end) for fold in (0, 1)}
-    if len(found) != 1:
-        return None
-    offset = found.pop()
-    if offset is None:
-        return None
-    instant = (start - offset).replace(tzinfo=UTC)
-    if any(abs(instant - sentinel) < timedelta(days=2) for sentinel in SENTINELS):
-        return None
-    return offset
 
 
 def _text_of(value: Any) -> str:
@@ -734,6 +720,8 @@ class ProfileParser(Parser):
     """A parser whose layout comes from a profile; one subclass per profile (see ``make_parser``)."""
 
     profile: ClassVar[Profile]
+    #: Read blocks of plain lines with pyarrow (profiles_fast.py); tests turn it off to compare both paths.
+    vectorised: ClassVar[bool] = True
 
     # -- sniff --
     def sniff(self, head: Head) -> float:
@@ -842,9 +830,105 @@ class ProfileParser(Parser):
                                     "dayfirst": dialect.dayfirst}
             plan = self._plan(ctx, header[2], header[1], decimal=dialect.decimal, dayfirst=dialect.dayfirst,
                               typed=False)
-            builder = ctx.builder(self.kind)
-            width, sources, steps, required = plan.width, plan.sources, plan.steps, plan.required
-            add, reject, delimiter = builder.add, ctx.reject, dialect.delimiter
+        except csv.Error as error:
+            raise InputError("line-too-long", source.name, offset + last + 1, limit=csv.field_size_limit(),
+                             detail=str(error)) from None
+        builder = ctx.builder(self.kind)
+        fast = self._fast_plan(plan, dialect, source, ctx)
+        if fast is None:
+            yield from self._rows(reader, offset, last, plan, ctx, dialect, source.name, builder)
+            yield from builder.finish()
+            return
+        getattr(lines, "close", lambda: None)()  # the row reader's file: blocks reopen it
+        yield from self._blocks(source, ctx, plan, fast, dialect, offset + reader.line_num)
+
+    def _fast_plan(self, plan: RowPlan, dialect: csv_dialect.Dialect, source: Source,
+                   ctx: ParseContext) -> FastPlan | None:
+        """The vectorised reading of this file (profiles_fast.py), or None when only the row path fits."""
+        head = source.head.raw
+        utf8 = source.encoding.name.replace("_", "-").lower() in ("utf-8", "ascii")
+        if not self.vectorised or (not utf8 or dialect.quotechar != '"'
+                or len(dialect.delimiter) != 1 or not dialect.delimiter.isascii() or dialect.delimiter in ' "'
+                or head.count(b"\r") != head.count(b"\r\n")):
+            return None
+        profile, schema = self.profile, schemas.get(self.kind)
+        columns: list[FastColumn] = []
+        for index, _, key in plan.sources:
+            column_id = next((c for c, f in plan.rename.items() if f == key), key)
+            node = profile.nodes.get(column_id)
+            if not isinstance(node, Column) or key not in profile.fields or node.type not in FAST_TYPES:
+                return None
+            arrow = schema.field(key).arrow_type
+            allowed = {schemas.TIME_TYPE: {"datetime"}, pa.float64(): {"number", "integer"},
+                       pa.int64(): {"integer"}, pa.string(): {"string"}}.get(arrow, set())
+            if (node.type not in allowed or node.mapping or node.fmt in ("epoch", "epoch_ms")
+                    or (node.scale is not None and node.type != "number")):
+                return None
+            columns.append(FastColumn(index, node.type, key, node.scale))
+        produced = {c.field for c in columns}
+        if any(profile.resolvable(name, plan_bound(plan)) and name not in produced for name in profile.fields):
+            return None  # a field built from several columns: row path
+        constants = tuple((name, ctx.agent_hint) for name, fallback in profile.when_absent.items()
+                          if name not in produced and fallback == "agent_hint")
+        produced |= {name for name, _ in constants}
+        return FastPlan(
+            width=plan.width, delimiter=dialect.delimiter, decimal=dialect.decimal, dayfirst=dialect.dayfirst,
+            columns=tuple(columns), constants=constants, required=plan.required,
+            coordinates={"lat", "lon"} <= produced,
+            integer_fields=frozenset(n for n in produced if schema.field(n).arrow_type == pa.int64()),
+            tz=zone(profile.timezone) if profile.timezone else ctx.tz,
+        )
+
+    def _blocks(self, source: Source, ctx: ParseContext, plan: RowPlan, fast: FastPlan,
+                dialect: csv_dialect.Dialect, header_end: int) -> Iterator[pa.RecordBatch]:
+        """Blocks of lines after the header: vectorised when ``read_block`` accepts them, else row by row.
+
+        Two blocks are converted at once (pyarrow and numpy release the GIL); results are taken in file order.
+        """
+        builder = ctx.builder(self.kind)
+        base = header_end
+        with source.open_binary() as binary, ThreadPoolExecutor(max_workers=2) as pool:
+            binary.seek(source.encoding.bom_length)
+            blocks = _after_lines(byte_blocks(binary), header_end)
+            queue: deque[tuple[bytes, Future[Any]]] = deque()
+            while True:
+                for block in itertools.islice(blocks, 3 - len(queue)):
+                    queue.append((block, pool.submit(read_block, block, fast)))
+                if not queue:
+                    break
+                block, future = queue.popleft()
+                if b'"' in block:  # a quoted value may hold a line end across blocks: rows to the end
+                    waiting = [b for b, _ in queue]
+                    queue.clear()
+                    rest = itertools.chain([block], waiting, blocks)
+                    lines = (line for more in rest for line in block_lines(more, source.encoding, source.name, ctx))
+                    yield from self._rows(dialect.reader(lines), base, 0, plan, ctx, dialect, source.name, builder)
+                    break
+                result = future.result()
+                if result is None:
+                    counted = _Counted(block_lines(block, source.encoding, source.name, ctx))
+                    yield from self._rows(dialect.reader(counted), base, 0, plan, ctx, dialect, source.name,
+                                          builder)
+                    base += counted.count
+                    continue
+                yield from builder.finish()  # rows of earlier blocks first: the order of the file
+                columns, naive = result
+                table = bookkeeping(self.kind, columns, self.tool, ctx.file, base + 1)
+                ctx.rows_in += table.num_rows
+                ctx.rows_parsed += table.num_rows
+                if naive:
+                    ctx.counts["timezone-missing"] += naive
+                base += table.num_rows
+                yield from table.to_batches(BATCH_ROWS)
+        yield from builder.finish()
+
+    def _rows(self, reader: Any, offset: int, last: int, plan: RowPlan, ctx: ParseContext,
+              dialect: csv_dialect.Dialect, name: str, builder: Any = None) -> Iterator[pa.RecordBatch]:
+        """The row path: records of ``reader`` (physical line numbers start after ``offset``)."""
+        builder = builder or ctx.builder(self.kind)
+        width, sources, steps, required = plan.width, plan.sources, plan.steps, plan.required
+        add, reject, delimiter = builder.add, ctx.reject, dialect.delimiter
+        try:
             for cells in reader:
                 row = offset + last + 1
                 last = reader.line_num
@@ -871,17 +955,16 @@ class ProfileParser(Parser):
                 except RowError as error:
                     reject(row, error.code, delimiter.join(cells), **error.params)
                     continue
-                for name in required:
-                    if env.get(name) is None:
-                        reject(row, "row-required-missing", delimiter.join(cells), field=name)
+                for field_name in required:
+                    if env.get(field_name) is None:
+                        reject(row, "row-required-missing", delimiter.join(cells), field=field_name)
                         break
                 else:
                     batch = add(row, env)
                     if batch is not None:
                         yield batch
-            yield from builder.finish()
         except csv.Error as error:
-            raise InputError("line-too-long", source.name, offset + last + 1, limit=csv.field_size_limit(),
+            raise InputError("line-too-long", name, offset + last + 1, limit=csv.field_size_limit(),
                              detail=str(error)) from None
 
     def _parse_workbook(self, source: Source, ctx: ParseContext) -> Iterator[pa.RecordBatch]:
@@ -1044,6 +1127,36 @@ class ProfileParser(Parser):
         if any(env.get(n) is None for n in plan.required):
             return None
         return {name: env.get(name) for name in self.profile.fields}
+
+
+def _after_lines(blocks: Iterator[bytes], skip: int) -> Iterator[bytes]:
+    """``blocks`` without their first ``skip`` lines (the preamble and header, already read)."""
+    for block in blocks:
+        while skip and block:
+            end = block.find(b"\n")
+            block = block[end + 1:] if end >= 0 else b""
+            skip -= 1
+        if block:
+            yield block
+
+
+class _Counted:
+    """An iterator that counts what it hands out (physical lines of a block read row by row)."""
+
+    def __init__(self, items: Iterator[str]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self._items:
+            self.count += 1
+            yield item
+
+
+def plan_bound(plan: RowPlan) -> dict[str, int]:
+    """Column ids present under the plan's header (the ``bound`` of ``Profile.resolvable``)."""
+    inverse = {f: c for c, f in plan.rename.items()}
+    return {inverse.get(ref, ref): index for index, _, ref in plan.sources}
 
 
 def _row_text(cells: Sequence[Any]) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.metrics import MetricRunner, metrics, run_metrics, views
 from auditor.policy import parse_policy
@@ -156,3 +158,20 @@ def test_parquet_workspace_gives_the_same_results(tmp_path: Path) -> None:
 def test_empty_dataset_runs_every_metric() -> None:
     results = run_metrics({})
     assert all(t.num_rows == 0 for name, t in results.items() if name != "capability_gaps")
+
+
+@settings(max_examples=40, deadline=None)
+@given(marks=st.lists(st.integers(min_value=0, max_value=24 * 60 - 1), min_size=1, max_size=12))
+def test_linkage_coverage_matches_its_definition_minute_by_minute(marks: list[int]) -> None:
+    """Coverage is computed on intervals; the definition is per minute: a shift minute is covered when
+    a record lies within 15 minutes of it. Overlapping hours and breaks, on Monday 2 March 2026."""
+    policy = parse_policy('groups: {default: {days: [mon], hours: [{start: "08:00", end: "12:00"}, '
+                          '{start: "11:00", end: "17:30"}], breaks: [{start: "12:00", end: "13:30"}, '
+                          '{start: "12:30", end: "12:45"}]}}')
+    rows = [{"agent": "a", "time": f"2026-03-02 {m // 60:02d}:{m % 60:02d}:00", "lat": 1.0, "lon": 1.0}
+            for m in marks]  # times of the test tables are read as the policy's wall clock
+    row = one(run_metrics(tables({"positions": rows}), policy)["linkage"], agent="a")
+    local = set(marks)
+    shift = [m for start, end in ((480, 720), (660, 1050)) for m in range(start, end) if not 720 <= m < 810]
+    assert row["shift_minutes"] == len(shift)
+    assert row["covered_minutes"] == sum(1 for m in shift if any(abs(m - k) <= 15 for k in local))

@@ -28,7 +28,7 @@ from auditor.schemas import schemas_dir
 from auditor.sources import profiles, registry
 from auditor.sources.base import HEAD_SIZE, Head, ParseContext, Source
 from auditor.sources.profiles import ProfileParser, make_parser, normalise, profile_from_data
-from tests.conftest import real_exports
+from tests.conftest import SAMPLES, real_exports
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -572,3 +572,82 @@ def test_render_writes_what_the_tools_write() -> None:
 def test_profiles_folder_only_holds_profiles_and_the_readme() -> None:
     names = {p.name for p in Path(profiles.PROFILES_DIR).iterdir()}
     assert {f"{n}.yaml" for n in OURS} | {"README.md"} <= names
+
+
+# --- the vectorised path (profiles_fast.py) reads exactly what the row path reads ------------------------
+
+def _both_paths(data: bytes, name: str, parser: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """(table, rejects, provenance counts) read with the fast path on and off, tiny blocks to mix both."""
+    from auditor.sources import base
+
+    out = []
+    for vectorised in (True, False):
+        monkeypatch.setattr(ProfileParser, "vectorised", vectorised)
+        monkeypatch.setattr(base, "BLOCK_BYTES", 256)
+        dataset = load([Source.from_bytes(data, name)], ReadOptions(parser=parser))
+        table = dataset.tables.get(registry.get(parser).kind)
+        p = dataset.provenance[0]
+        out.append((table.to_pylist() if table is not None else [], dataset.rejects.to_pylist(),
+                     (p.rows_in, p.rows_parsed, p.rows_rejected, p.warnings)))
+    return out
+
+
+def _edgy_positions() -> bytes:
+    lines = ["agent;horodatage;latitude;longitude;précision;vitesse", *(
+        f"a{i % 3};25/03/2026 08:{i % 60:02d}:00;45,{i:06d};4,5;{i % 9},5;1,25" for i in range(40))]
+    lines += [
+        "a1;29/03/2026 02:30:00;45,1;4,5;3;1",      # the skipped hour of the spring change
+        "a1;25/10/2026 02:30:00;45,1;4,5;3;1",      # the repeated hour of the autumn change
+        "a1;31/04/2026 08:00:00;45,1;4,5;3;1",      # no such day
+        "a1;25/03/2026 08:00:60;45,1;4,5;3;1",      # no such second
+        " a2 ;25/03/2026 08:00:00;45,1;4,5;3;1",    # blanks the row path strips
+        "a2;25/03/2026 08:00:00;95,1;4,5;3;1",      # latitude out of range
+        "a2;25/03/2026 08:00:00;nan;4,5;3;1",
+        "a2;25/03/2026 08:00:00;45,1;4,5;inf;1",
+        "a2;;45,1;4,5;3;1",
+        "a2;25/03/2026 08:00:00;45,1;4,5;3",
+        ";;;;;",
+        "",
+        "a3;2026-03-25 08:00:00;45.5;4,5;3;1",
+        "Élodie;13/12/1901 21:45:52;45,1;4,5;3;1",  # a sentinel
+        'a3;"25/03/2026 09:00:00";45,1;4,5;3;1',
+        *(f"a{i % 3};26/03/2026 09:{i % 60:02d}:00;45,{i:06d};4,5;{i % 9},5;1,25" for i in range(40)),
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_fast_and_row_paths_agree_on_samples_and_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = [(SAMPLES / f"{name}.csv").read_bytes() for name in OURS] + [_edgy_positions()]
+    for data, parser in zip(cases, [*OURS, POSITIONS], strict=True):
+        fast, rows = _both_paths(data, "export.csv", parser, monkeypatch)
+        assert fast == rows
+    fast, _ = _both_paths(_edgy_positions(), "export.csv", POSITIONS, monkeypatch)
+    assert fast[2][2] == 7 and fast[2][3]["dst-ambiguous"] == 1 and fast[2][3]["dst-nonexistent"] == 1
+
+
+def test_the_fast_path_is_taken_on_plain_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.sources import profiles_fast
+
+    taken: list[bool] = []
+    original = profiles_fast.read_block
+
+    def spy(block: bytes, plan: profiles_fast.FastPlan) -> Any:
+        result = original(block, plan)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(profiles, "read_block", spy)
+    _both_paths(_edgy_positions(), "export.csv", POSITIONS, monkeypatch)
+    assert any(taken) and not all(taken)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_fast_and_row_paths_agree_on_generated_exports(data: st.DataObject) -> None:
+    from auditor.testing.strategies import export
+
+    parser = data.draw(st.sampled_from(OURS))
+    raw, _ = data.draw(export(parser, max_rows=30))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, rows = _both_paths(raw, "export.csv", parser, monkeypatch)
+    assert fast == rows

@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.api import ReadOptions, load
 from auditor.model import Dataset
 from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.proxy_logs import MONTHS, clf_stamp, clf_time, domain_of
-from tests.conftest import real_exports
+from tests.conftest import SAMPLES, real_exports
 from tests.helpers import rejects_of
 
 NATIVE = (
@@ -456,3 +458,78 @@ def test_w3c_render_maps_squid_actions_to_a_verdict() -> None:
     rows = _rows(_load(raw, "sg_main.log"))
     assert [(r["action"], r["agent"]) for r in rows] == [("OBSERVED", "192.0.2.1"), ("DENIED", "192.0.2.1")]
     assert b" policy_denied DENIED - - 0 TCP_DENIED GET " in raw
+
+
+# --- the vectorised path (proxy_fast.py) reads exactly what the row path reads -------------------------
+
+def _both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """(table, rejects, provenance counts) with the fast path on and off, tiny blocks to mix both."""
+    from auditor.sources import base
+    from auditor.sources.proxy_logs import SquidNative
+
+    out = []
+    for vectorised in (True, False):
+        monkeypatch.setattr(SquidNative, "vectorised", vectorised)
+        monkeypatch.setattr(base, "BLOCK_BYTES", 300)
+        dataset = load([Source.from_bytes(data, "access.log")], ReadOptions(parser="squid-native"))
+        table = dataset.tables.get("web_requests")
+        p = dataset.provenance[0]
+        out.append((table.to_pylist() if table is not None else [], dataset.rejects.to_pylist(),
+                     (p.rows_in, p.rows_parsed, p.rows_rejected, p.warnings)))
+    return out
+
+
+EDGY_NATIVE = [
+    "1774422622.000   1234 10.12.4.23 TCP_HIT/200 189911 GET http://www.a.fr/x?q=%C3%A9 rlegrand HIER_DIRECT/1.2.3.4 -",
+    "1774422705.5    178 - TCP_TUNNEL/000 151404 CONNECT www.cfdt.fr:443 - HIER_DIRECT/203.0.113.10 -",
+    "1774422705.123    178 10.0.0.1 TCP_MISS/- 1 GET http://b.fr/ j%20doe HIER_NONE/- -",
+    "1774422705.123  x 10.0.0.1 TCP_MISS/200 1 GET http://b.fr/ - HIER_NONE/- -",
+    "1774422705.123 1 10.0.0.1 /200 1 GET http://b.fr/ - HIER_NONE/- -",
+    "1774422705.123 1 10.0.0.1 TCP_MISS/200 1 M-SEARCH http://b.fr/ - HIER_NONE/- -",
+    "1774422705.123 1 10.0.0.1 TCP_MISS/200 1 GET http://b.fr/ \"\" HIER_NONE/- - extra",
+    "1774422705.123\t1 10.0.0.1 TCP_MISS/200 1 GET http://b.fr/é - HIER_NONE/- -",
+    "-1774422705.12 1 10.0.0.1 TCP_MISS/200 1 GET http://b.fr/ - HIER_NONE/- -",
+    "1774422705.123 1 10.0.0.1 TCP_MISS/200 99999999999999999999 GET http://b.fr/ - HIER_NONE/- -",
+    "",
+    "junk",
+]
+
+
+def test_fast_and_row_paths_agree_on_samples_and_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = [f"17744{i:05d}.{i % 1000:03d} {i:6d} 10.0.0.{i % 7} TCP_MISS/200 {i} GET http://s{i % 5}.fr/p "
+             f"u{i % 4} HIER_DIRECT/1.2.3.4 text/html" for i in range(30)]
+    for lines in ([*plain, *EDGY_NATIVE, *plain], plain):
+        fast, rows = _both_paths(("\n".join(lines) + "\n").encode(), monkeypatch)
+        assert fast == rows
+        assert fast[2][0] == sum(1 for line in lines if line.strip())
+    sample = (SAMPLES / "squid-native.log").read_bytes()
+    fast, rows = _both_paths(sample, monkeypatch)
+    assert fast == rows and fast[2][2] == 0
+
+
+def test_the_fast_path_is_taken_on_plain_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.sources import proxy_fast
+
+    taken: list[bool] = []
+    original = proxy_fast.read_block
+
+    def spy(*args: Any) -> Any:
+        result = original(*args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(proxy_fast, "read_block", spy)
+    _both_paths(("\n".join(EDGY_NATIVE * 3) + "\n").encode() + (SAMPLES / "squid-native.log").read_bytes(),
+                monkeypatch)
+    assert any(taken) and not all(taken)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_fast_and_row_paths_agree_on_generated_exports(data: st.DataObject) -> None:
+    from auditor.testing.strategies import export
+
+    raw, _ = data.draw(export("squid-native", max_rows=30))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, rows = _both_paths(raw, monkeypatch)
+    assert fast == rows

@@ -1,10 +1,12 @@
 -- view: texts
 -- fr: Chaque champ de texte libre ou de libellé des exports (motif du rendez-vous, service du ticket,
 --   acte de soin, commentaire, adresse web, action…), mis en minuscules et sans accents pour la
---   recherche de mots des lexiques. Les valeurs vides sont ignorées.
+--   recherche de mots des lexiques. Les valeurs vides sont ignorées. Une ligne par texte distinct d'un
+--   agent, avec son nombre d'occurrences n (un export d'un an répète les mêmes libellés des millions de fois).
 -- en: Every free-text or label field of the exports (appointment reason, ticket service, care act,
 --   comment, web address, action…), lower-cased and stripped of accents for lexicon searches. Empty
---   values are skipped.
+--   values are skipped. One row per distinct text of an agent, with its number of occurrences n (a year
+--   of exports repeats the same labels millions of times).
 WITH raw AS (
     SELECT 'appointments' AS kind, tool, agent, 'category' AS field, category AS text,
            person_received IS NULL AS own_entry FROM appointments
@@ -25,9 +27,15 @@ WITH raw AS (
     UNION ALL SELECT 'activity_events', tool, agent, 'action', action, TRUE FROM activity_events
     UNION ALL SELECT 'activity_events', tool, agent, 'object', object, TRUE FROM activity_events
     UNION ALL SELECT 'activity_events', tool, agent, 'detail', detail, TRUE FROM activity_events
+),
+distinct_raw AS (
+    SELECT kind, tool, agent, field, own_entry, text, count(*) AS n
+    FROM raw
+    WHERE agent IS NOT NULL AND text IS NOT NULL
+    GROUP BY ALL
 )
-SELECT kind, tool, agent, field, own_entry, text,
+SELECT kind, tool, agent, field, own_entry, text, n,
        ' ' || trim(regexp_replace(replace(strip_accents(lower(text)), 'œ', 'oe'), '[^a-z0-9]+', ' ', 'g')) || ' '
            AS norm
-FROM raw
-WHERE agent IS NOT NULL AND text IS NOT NULL AND trim(text) <> ''
+FROM distinct_raw
+WHERE trim(text) <> ''

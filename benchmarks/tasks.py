@@ -1,0 +1,130 @@
+"""One measured task per process: ``python -m benchmarks.tasks NAME FILE [OUT]`` prints wall time and peak RSS.
+
+Each task runs in a fresh interpreter so that its peak resident memory is its own (``ru_maxrss``), and
+imports are done before the clock starts: what is timed is the work on the file, as a user waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+#: The per-agent metric of the DuckDB baselines: rows, first and last time per agent, from the file itself.
+DUCKDB_METRIC = {
+    "positions-csv": """SELECT agent, count(*) AS n, min(t) AS first, max(t) AS last FROM (
+        SELECT agent, strptime(horodatage, '%d/%m/%Y %H:%M:%S') AS t
+        FROM read_csv($path, delim=';', header=true, decimal_separator=',', all_varchar=true)) GROUP BY agent""",
+    "squid-native": """SELECT agent, count(*) AS n, sum(bytes) AS bytes FROM (
+        SELECT split_part(line, ' ', -3) AS agent, CAST(split_part(trim(regexp_replace(line, ' +', ' ', 'g')),
+               ' ', 5) AS BIGINT) AS bytes
+        FROM read_csv($path, columns={'line': 'VARCHAR'}, delim='\\x01', quote='', header=false)) GROUP BY agent""",
+    "qmatic-statdb-csv": """SELECT "Staff User Name" AS agent, count(*) AS n, avg("WAITING_TIME") AS wait
+        FROM read_csv($path, header=true) GROUP BY agent""",
+}
+
+
+def pyarrow_read(fmt: str, path: Path) -> None:
+    """The raw pyarrow baseline: ``read_csv`` of the file (for Squid: its lines, split on whitespace)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
+
+    if fmt == "squid-native":
+        lines = pv.read_csv(path, read_options=pv.ReadOptions(column_names=["line"]),
+                            parse_options=pv.ParseOptions(delimiter="\x01", quote_char=False),
+                            convert_options=pv.ConvertOptions(column_types={"line": pa.string()}))
+        for chunk in lines.column("line").chunks:
+            pc.ascii_split_whitespace(chunk).flatten()
+        return
+    delimiter = ";" if fmt == "positions-csv" else ","
+    pv.read_csv(path, parse_options=pv.ParseOptions(delimiter=delimiter))
+
+
+def duckdb_metric(fmt: str, path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.sql(DUCKDB_METRIC[fmt], params={"path": str(path)}).to_arrow_table()
+    con.close()
+
+
+def auditor_audit(fmt: str, path: Path, out: Path) -> None:
+    """``auditor audit FILE --out OUT --format json``, in process (exit code 0 or 1 is success)."""
+    from auditor.cli.main import main
+
+    try:
+        main(["audit", str(path), "--out", str(out), "--format", "json"])
+    except SystemExit as done:
+        if done.code not in (0, 1, None):
+            raise
+
+
+def auditor_load_audit(fmt: str, path: Path) -> None:
+    """The pipeline without the reports: detect, parse, canonical tables, every metric and rule."""
+    from auditor import api
+    from auditor.rules.engine import audit
+
+    audit(api.load([path]))
+
+
+def auditor_workspace_audit(fmt: str, path: Path) -> None:
+    """The same pipeline with the input forced into a Parquet workspace (out of core, whatever its size)."""
+    from auditor import api
+    from auditor.rules.engine import audit
+
+    audit(api.load([path], api.ReadOptions(large_input_bytes=0)))
+
+
+def generate(fmt: str, path: Path, rows: Path, agents: Path) -> None:
+    """Write the input (in its own process, so that the runner's memory stays small)."""
+    from auditor.synth import scale
+
+    scale.write(fmt, int(str(rows)), path, agents=int(str(agents)))
+
+
+TASKS: dict[str, Callable[..., None]] = {
+    "pyarrow": pyarrow_read,
+    "duckdb": duckdb_metric,
+    "audit": auditor_audit,
+    "pipeline": auditor_load_audit,
+    "workspace": auditor_workspace_audit,
+    "generate": generate,
+}
+
+
+def _warm_imports() -> None:
+    import duckdb  # noqa: F401
+    import pyarrow.csv  # noqa: F401
+
+    from auditor.cli import main
+    from auditor.sources import registry
+
+    main._load_commands()
+    registry.parsers()
+
+
+def main(argv: list[str]) -> None:
+    name, fmt, path, *rest = argv
+    _warm_imports()
+    start = time.perf_counter()
+    TASKS[name](fmt, Path(path), *(Path(r) for r in rest))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"task": name, "seconds": seconds, "peak_rss": peak_rss()}))
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes: ``VmHWM`` (``ru_maxrss`` keeps the parent's peak
+    from before ``exec`` on Linux, which would charge the input generator to every task)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # pragma: no cover - not Linux
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
