@@ -9,6 +9,7 @@ import click
 from auditor import api, privacy
 from auditor.cli.common import stderr_console
 from auditor.cli.main import EXIT_FINDINGS, EXIT_OK, cli
+from auditor.cli.progress import RowProgress
 from auditor.i18n import current_lang, t
 from auditor.policy import load_policy
 from auditor.report import pdf, render
@@ -55,15 +56,18 @@ def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, 
     Exemple / example:  auditor audit exports/ --out rapports/ --k 5 --fail-on high
     """
     formats = parse_formats(fmt)
-    dataset = api.load(list(paths), api.ReadOptions(timezone=timezone))
-    result = run_audit(dataset, load_policy(policy_file) if policy_file else None)
-    key = privacy.load_or_create_key(key_file or out / "pseudonym.key")
-    everyone = people(dataset.tables, result.policy)
-    for agent in only:
-        if find(everyone, agent) is None:
-            raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")
-    options = Options(lang=current_lang(), k=k, formats=formats, key=key, raw_identifiers=raw_identifiers)
-    written = write_all(dataset, result, out, options, agents=sorted(only) if only else None)
+    policy = load_policy(policy_file) if policy_file else None
+    with RowProgress() as progress:
+        dataset = api.load(list(paths), api.ReadOptions(timezone=timezone), progress=progress.advance)
+        result = run_audit(dataset, policy, progress=progress.step)
+        key = privacy.load_or_create_key(key_file or out / "pseudonym.key")
+        everyone = people(dataset.tables, result.policy)
+        for agent in only:
+            if find(everyone, agent) is None:
+                raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")
+        options = Options(lang=current_lang(), k=k, formats=formats, key=key, raw_identifiers=raw_identifiers)
+        progress.step(t("progress.reports", None, n=len(only) if only else len(everyone)))
+        written = write_all(dataset, result, out, options, agents=sorted(only) if only else None)
     stderr_console().print(t("report.written", None, count=len(written), path=str(out)))
     if fail_on and result.reaches(fail_on):
         stderr_console().print(t("report.fail_on", None, severity=t(f"severity.{fail_on}")))

@@ -104,7 +104,7 @@ class MetricRunner:
         ).fetchall()[0]
         if low is None or high is None:
             return []
-        return list(range(low - 1, high + 2))
+        return policy_years(low, high)
 
     def _tools(self) -> list[str]:
         union = " UNION ".join(f"SELECT DISTINCT tool FROM {kind}" for kind in schemas.KINDS)
@@ -170,7 +170,7 @@ def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
             bounds = pc.min_max(table.column(field))
             values = [bounds[key].as_py() for key in ("min", "max")]
             years += [v.year for v in values if v is not None]
-    return list(range(min(years) - 1, max(years) + 2)) if years else []
+    return policy_years(min(years), max(years)) if years else []
 
 
 def _strip_header(sql: str) -> str:
@@ -181,3 +181,8 @@ def run_metrics(tables: Mapping[str, pa.Table], policy: Policy | None = None) ->
     """Convenience: every metric over in-memory canonical tables."""
     with MetricRunner(tables, policy) as runner:
         return runner.run_all()
+
+
+def policy_years(low: int, high: int) -> list[int]:
+    """The years whose holidays the policy tables hold: one either side, within what ``date`` can represent."""
+    return list(range(max(low - 1, 1), min(high + 2, 10_000)))

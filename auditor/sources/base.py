@@ -309,10 +309,13 @@ def plain_ascii(block: bytes) -> bool:
     return b"\r" not in block or block.count(b"\r") == block.count(b"\r\n")
 
 
-def block_lines(block: bytes, encoding: Encoding, file: str, ctx: ParseContext) -> Iterator[str]:
-    """The physical lines of a block, decoded exactly as ``Source.physical_lines`` decodes the file."""
+def block_lines(block: bytes, encoding: Encoding, file: str, ctx: ParseContext, first: int = 1) -> Iterator[str]:
+    """The physical lines of a block, decoded exactly as ``Source.physical_lines`` decodes the file.
+
+    ``first`` is the file line number of the block's first line, so an error names the line of the file.
+    """
     stream = textio.open_text(io.BytesIO(block), Encoding(encoding.name, encoding.how, 0))
-    yield from textio.physical_lines(stream, file, ctx.count_repair)
+    yield from textio.physical_lines(stream, file, ctx.count_repair, first=first)
 
 
 def bookkeeping(kind: str, columns: Mapping[str, Any], tool: str, file: str, first_row: int,

@@ -19,7 +19,7 @@ import itertools
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -901,12 +901,12 @@ class ProfileParser(Parser):
                     waiting = [b for b, _ in queue]
                     queue.clear()
                     rest = itertools.chain([block], waiting, blocks)
-                    lines = (line for more in rest for line in block_lines(more, source.encoding, source.name, ctx))
+                    lines = _numbered_blocks(rest, source, ctx, base + 1)
                     yield from self._rows(dialect.reader(lines), base, 0, plan, ctx, dialect, source.name, builder)
                     break
                 result = future.result()
                 if result is None:
-                    counted = _Counted(block_lines(block, source.encoding, source.name, ctx))
+                    counted = _Counted(block_lines(block, source.encoding, source.name, ctx, first=base + 1))
                     yield from self._rows(dialect.reader(counted), base, 0, plan, ctx, dialect, source.name,
                                           builder)
                     base += counted.count
@@ -1138,6 +1138,14 @@ def _after_lines(blocks: Iterator[bytes], skip: int) -> Iterator[bytes]:
             skip -= 1
         if block:
             yield block
+
+
+def _numbered_blocks(blocks: Iterable[bytes], source: Source, ctx: ParseContext, first: int) -> Iterator[str]:
+    """The lines of consecutive blocks, each block told the file line its first line has."""
+    for block in blocks:
+        counted = _Counted(block_lines(block, source.encoding, source.name, ctx, first=first))
+        yield from counted
+        first += counted.count
 
 
 class _Counted:

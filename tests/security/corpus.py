@@ -433,10 +433,7 @@ AUDITED = ("dates-1901-2100", "dst-gap-and-overlap", "attlog-edge-dates", "ics-d
 
 
 #: Known defects of `auditor audit` outside the files this suite may change.
-AUDIT_XFAIL = {
-    "ics-year-9999": "metrics/runner.py _arrow_years/_years give year max+1 = 10000 to policy.french_holidays "
-                     "(ValueError, exit 3); clamp the range to 1..9999 (see the security report)",
-}
+AUDIT_XFAIL: dict[str, str] = {}
 
 
 def audited(cases: list[Case]) -> list[Case]:
