@@ -92,10 +92,13 @@ class World:
         self.rng = random.Random(self.seed)
         names: set[str] = set()
         self.agents = []
+        capacity = len(FIRST_NAMES) * len(LAST_NAMES)
         while len(self.agents) < self.agents_count:
             first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
-            if f"{first} {last}" in names:
-                continue
+            if f"{first} {last}" in names and len(names) < capacity:
+                continue  # redraw while unused name pairs remain (keeps small worlds as they were)
+            if f"{first} {last}" in names:  # every pair taken: a namesake, told apart by a number
+                last = f"{last}{sum(1 for n in names if n.startswith(f'{first} {last}')) + 1}"
             names.add(f"{first} {last}")
             site = SITES[len(self.agents) % len(SITES)]
             home = (site[1] + self.rng.uniform(-0.06, 0.06), site[2] + self.rng.uniform(-0.08, 0.08))
