@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ class Dataset:
     skipped: list[dict[str, str]] = field(default_factory=list)
     workspace: Path | None = None
     _keep: Any = field(default=None, repr=False, compare=False)  # a temporary workspace lives as long as this
-    _by_agent: dict[str, tuple[pa.Table, dict[str, tuple[int, int]]]] = field(
+    _by_agent: dict[str, tuple[pa.Table, pa.Array[Any], dict[str, tuple[int, int]]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
     def agents(self) -> list[str]:
@@ -77,14 +77,27 @@ class Dataset:
         Cost: the first call for a kind sorts it by agent (a stable sort, O(n log n), one copy of the
         table); every later call is a dictionary lookup and a zero-copy slice.
         """
+        ordered, _, bounds = self._agent_index(kind)
+        start, stop = bounds.get(agent, (0, 0))
+        return ordered.slice(start, stop - start)
+
+    def rows_of(self, kind: str, agents: Iterable[str]) -> pa.Table:
+        """The rows of ``kind`` about any of ``agents``, in input order (one person's several identifiers)."""
+        ordered, order, bounds = self._agent_index(kind)
+        spans = [bounds[agent] for agent in sorted(set(agents)) if agent in bounds]
+        if len(spans) <= 1:
+            start, stop = spans[0] if spans else (0, 0)
+            return ordered.slice(start, stop - start)
+        positions = pa.concat_arrays([order.slice(start, stop - start) for start, stop in spans])
+        return self.tables[kind].take(positions.take(pc.sort_indices(positions)))
+
+    def _agent_index(self, kind: str) -> tuple[pa.Table, pa.Array[Any], dict[str, tuple[int, int]]]:
         table = self.tables.get(kind)
         if table is None:
             raise KeyError(kind)
         if kind not in self._by_agent:
             self._by_agent[kind] = _index_by_agent(table)
-        ordered, bounds = self._by_agent[kind]
-        start, stop = bounds.get(agent, (0, 0))
-        return ordered.slice(start, stop - start)
+        return self._by_agent[kind]
 
     def sql(self, query: str, **parameters: Any) -> pa.Table:
         """The result of a DuckDB ``query`` over the canonical tables (each kind is a table of that name).
@@ -147,8 +160,9 @@ class ParquetTables(Mapping[str, pa.Table]):
         return len(self._paths)
 
 
-def _index_by_agent(table: pa.Table) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
-    """``table`` sorted by agent (stable: input order within an agent) and each agent's row range."""
+def _index_by_agent(table: pa.Table) -> tuple[pa.Table, pa.Array[Any], dict[str, tuple[int, int]]]:
+    """``table`` sorted by agent (stable: input order within an agent), the sort's input positions, and
+    each agent's row range."""
     keys: Any = [("agent", "ascending", "at_end")]  # nulls last (the stubs know only two-item keys)
     order = pc.sort_indices(table, sort_keys=keys)  # a stable sort: input order within an agent
     ordered = table.take(order)
@@ -162,4 +176,4 @@ def _index_by_agent(table: pa.Table) -> tuple[pa.Table, dict[str, tuple[int, int
             if value is not None:
                 bounds[value] = (start, end)
             start = end
-    return ordered, bounds
+    return ordered, order, bounds

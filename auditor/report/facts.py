@@ -29,11 +29,6 @@ NIGHT = (22, 6)
 HOME_CELL_DEG = 0.01
 
 
-def for_agent(table: pa.Table, agent: str) -> pa.Table:
-    """Only this agent's rows (the one filter every personal figure goes through)."""
-    return table.filter(pc.equal(table.column("agent"), pa.scalar(agent, pa.string())))
-
-
 def groups(table: pa.Table) -> list[tuple[str, pa.Table]]:
     """(tool, rows of that tool), sorted by tool."""
     tools = sorted({t for t in table.column("tool").to_pylist() if t is not None})
