@@ -8,32 +8,30 @@
 --   time) of one act and the start of the next, on the same day, when both fall within working hours
 --   and no declared break starts between them. Counted in two bands: 1 to 10 minutes, and 10 minutes
 --   or more (the bands of the CNIL Amazon decision).
-WITH ordered AS (
-    SELECT kind, tool, agent, local_day, grp, isodow, slot, t, minute,
-           max(busy_until) OVER w AS prev_busy_until,
-           max(busy_minute) OVER w AS prev_busy_minute,
-           lag(slot) OVER (PARTITION BY kind, tool, agent, local_day ORDER BY t, busy_until) AS prev_slot
-    FROM schedule
-    WINDOW w AS (PARTITION BY kind, tool, agent, local_day ORDER BY t, busy_until
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-),
-gaps AS (
+WITH gaps AS (  -- gaps under a minute count in neither band: dropped before the break lookup
     SELECT o.kind, o.tool, o.agent, epoch(o.t - o.prev_busy_until) / 60.0 AS gap_min
-    FROM ordered o
-    WHERE o.prev_busy_until IS NOT NULL AND o.slot = 'shift' AND o.prev_slot = 'shift'
+    FROM events o
+    WHERE o.slot = 'shift' AND o.prev_slot = 'shift' AND epoch(o.t - o.prev_busy_until) / 60.0 >= 1
       AND NOT EXISTS (SELECT 1 FROM policy_breaks b
                       WHERE b.grp = o.grp AND b.isodow = o.isodow
                         AND b.start_min >= o.prev_busy_minute AND b.start_min < o.minute)
 ),
+bands AS (
+    SELECT kind, tool, agent,
+           count(*) FILTER (WHERE gap_min < 10) AS n_gaps_1_10,
+           count(*) FILTER (WHERE gap_min >= 10) AS n_gaps_10_plus,
+           sum(gap_min) FILTER (WHERE gap_min < 10) AS minutes_gaps_1_10,
+           sum(gap_min) FILTER (WHERE gap_min >= 10) AS minutes_gaps_10_plus
+    FROM gaps GROUP BY kind, tool, agent
+),
 population AS (
     SELECT kind, tool, agent, count(DISTINCT local_day) AS agent_days, epoch(max(t) - min(t)) / 86400.0 AS span_days
-    FROM schedule GROUP BY kind, tool, agent
+    FROM events GROUP BY kind, tool, agent
 )
 SELECT p.kind, p.tool, p.agent, p.agent_days, p.span_days,
-       count(g.gap_min) FILTER (WHERE g.gap_min >= 1 AND g.gap_min < 10) AS n_gaps_1_10,
-       count(g.gap_min) FILTER (WHERE g.gap_min >= 10) AS n_gaps_10_plus,
-       coalesce(sum(g.gap_min) FILTER (WHERE g.gap_min >= 1 AND g.gap_min < 10), 0) AS minutes_gaps_1_10,
-       coalesce(sum(g.gap_min) FILTER (WHERE g.gap_min >= 10), 0) AS minutes_gaps_10_plus
+       coalesce(b.n_gaps_1_10, 0) AS n_gaps_1_10,
+       coalesce(b.n_gaps_10_plus, 0) AS n_gaps_10_plus,
+       coalesce(b.minutes_gaps_1_10, 0) AS minutes_gaps_1_10,
+       coalesce(b.minutes_gaps_10_plus, 0) AS minutes_gaps_10_plus
 FROM population p
-LEFT JOIN gaps g USING (kind, tool, agent)
-GROUP BY p.kind, p.tool, p.agent, p.agent_days, p.span_days
+LEFT JOIN bands b USING (kind, tool, agent)

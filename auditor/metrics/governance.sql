@@ -8,8 +8,8 @@
 --   (CST/F3SCT, CSE), data-protection impact assessment (DPIA). consultation_missing: no consultation
 --   date declared; consultation_late: consultation after go-live. n_agents: agents in the tool's
 --   export.
-SELECT e.tool,
-       count(DISTINCT e.agent) AS n_agents,
+SELECT i.tool,
+       count(*) AS n_agents,
        any_value(p.declared) AS policy_declared,
        any_value(p.go_live_date) AS go_live_date,
        any_value(p.consultation_date) AS consultation_date,
@@ -17,5 +17,5 @@ SELECT e.tool,
        any_value(p.consultation_date) IS NULL AS consultation_missing,
        coalesce(any_value(p.consultation_date) > any_value(p.go_live_date), FALSE) AS consultation_late,
        any_value(p.dpia_date) IS NULL AS dpia_missing
-FROM events e CROSS JOIN policy_params p
-GROUP BY e.tool
+FROM identities i CROSS JOIN policy_params p
+GROUP BY i.tool

@@ -28,6 +28,9 @@ SMALL_INPUT_ROWS = 100_000
 #: DuckDB's working memory: this share of the machine's memory, or ``AUDITOR_MEMORY_LIMIT`` (e.g. ``1GB``).
 #: Beyond it DuckDB spills to a temporary folder instead of growing: memory is set, not input-driven.
 MEMORY_SHARE = 0.4
+#: Out of core, per-person views and metrics run in buckets of persons holding about this many input rows, so
+#: that their sorts and per-agent quantiles fit in memory: spilled, a sort of 10 M wide rows took minutes.
+BUCKET_ROWS = 1_000_000
 
 
 def memory_limit() -> str:
@@ -67,10 +70,11 @@ class MetricRunner:
         tables = dict(tables or {})
         if parquet_dir is None and sum(t.num_rows for t in tables.values()) < SMALL_INPUT_ROWS:
             self.con.execute("SET threads = 1")  # thread start-up costs more than it saves on small inputs
+        self.parquet_dir = parquet_dir
+        if parquet_dir is not None:
+            self._register_kinds()
         for kind in schemas.KINDS:
-            path = parquet_dir / f"{kind}.parquet" if parquet_dir else None
-            if path is not None and path.exists():
-                self.con.read_parquet(str(path)).create_view(kind, replace=True)
+            if parquet_dir is not None and (parquet_dir / f"{kind}.parquet").exists():
                 self._names.add(kind)
             else:
                 self.register(kind, tables.get(kind, schemas.empty_table(kind)))
@@ -84,8 +88,12 @@ class MetricRunner:
             self.register(name, table)
         for name, table in (extra or {}).items():
             self.register(name, table)
+        self.buckets = self._buckets() if parquet_dir is not None else 1
         for spec in views():
-            self._create(spec)
+            if self.buckets == 1 or not per_person(spec):
+                self._create(spec)
+        if self.buckets > 1:
+            self._partition()
 
     def register(self, name: str, table: pa.Table) -> None:
         self._keep.append(table)
@@ -118,6 +126,71 @@ class MetricRunner:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.name} AS {body}")
             self._names.add(spec.name)
 
+    def _buckets(self) -> int:
+        """How many person buckets an out-of-core audit runs in: about BUCKET_ROWS input rows each."""
+        rows = self.con.sql("SELECT " + " + ".join(f"(SELECT count(*) FROM {kind})" for kind in schemas.KINDS))
+        return max(1, -(-int(rows.fetchall()[0][0]) // BUCKET_ROWS))
+
+    def _partition(self) -> None:
+        """Write each kind once more, split by person bucket (one Parquet folder per bucket)."""
+        self._bucket_dir.mkdir()
+        for kind in self._parquet_kinds():
+            target = self._bucket_dir / kind
+            self.con.execute(
+                f"COPY (SELECT k.*, hash(coalesce(i.person, k.agent)) % {self.buckets} AS bucket FROM {kind} k "
+                f"LEFT JOIN identities i ON i.tool = k.tool AND i.agent = k.agent) "
+                f"TO '{target}' (FORMAT parquet, PARTITION_BY (bucket), COMPRESSION lz4_raw)"
+            )
+
+    @property
+    def _bucket_dir(self) -> Path:
+        return Path(self._spill.name) / "buckets"
+
+    def _parquet_kinds(self) -> list[str]:
+        if self.parquet_dir is None:
+            return []
+        return [k for k in schemas.KINDS if (self.parquet_dir / f"{k}.parquet").exists()]
+
+    def _register_kinds(self, bucket: int | None = None) -> None:
+        """Point each kind's name at its Parquet file, or at one person bucket of it."""
+        assert self.parquet_dir is not None
+        for kind in self._parquet_kinds():
+            if bucket is None:
+                self.con.read_parquet(str(self.parquet_dir / f"{kind}.parquet")).create_view(kind, replace=True)
+                continue
+            folder = self._bucket_dir / kind / f"bucket={bucket}"
+            if folder.is_dir():
+                files = [str(f) for f in sorted(folder.glob("*.parquet"))]
+                self.con.read_parquet(files, hive_partitioning=False).create_view(kind, replace=True)
+            else:  # a view too (an Arrow table registered under the name would shadow the next bucket's view)
+                empty = schemas.empty_table(kind)
+                self._keep.append(empty)
+                self.con.from_arrow(empty).create_view(kind, replace=True)
+
+    def _run_bucketed(self, names: list[str]) -> None:
+        """Per-person metrics, bucket by bucket: each bucket holds every row of its persons, so a metric's rows
+        for a person (or one of their identifiers) are the same as over the whole input; memory is one bucket's."""
+        parts: dict[str, list[pa.Table]] = {name: [] for name in names}
+        bucket_views = [spec for spec in views() if spec.role == "view" and per_person(spec)]
+        for bucket in range(self.buckets):
+            self._register_kinds(bucket)
+            for spec in bucket_views:
+                self._create(spec)
+            for name in names:
+                if self.progress and bucket == 0:
+                    self.progress(t("progress.metric", None, name=name))
+                result = self.con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
+                parts[name].append(result)
+                self.con.register(name, result)  # for a later metric of the same bucket that reads it
+        for spec in bucket_views:
+            self.con.execute(f"DROP TABLE {spec.name}")
+            self._names.discard(spec.name)
+        self._register_kinds()
+        for name, tables in parts.items():
+            result = pa.concat_tables(tables, promote_options="permissive")
+            self.results[name] = result
+            self.register(name, result)
+
     def run(self, name: str) -> pa.Table:
         """The metric's rows as an Arrow table (dependencies first)."""
         if name in self.results:
@@ -128,6 +201,9 @@ class MetricRunner:
                 self.run(dependency)
             elif not self._exists(dependency):
                 raise KeyError(f"metric {name} needs table {dependency}, which was not registered")
+        if self.buckets > 1 and per_person(spec):
+            self._run_bucketed([name])
+            return self.results[name]
         if self.progress:
             self.progress(t("progress.metric", None, name=name))
         result: pa.Table = self.con.sql(_strip_header(spec.sql)).to_arrow_table()
@@ -140,11 +216,14 @@ class MetricRunner:
 
     def run_all(self, names: list[str] | None = None) -> dict[str, pa.Table]:
         """Every metric whose inputs are available (metrics needing later stages are skipped)."""
-        for name, spec in metrics().items():
-            if names is not None and name not in names:
-                continue
-            if all(d in metrics() or self._exists(d) for d in spec.requires):
-                self.run(name)
+        chosen = [
+            name for name, spec in metrics().items()
+            if (names is None or name in names) and all(d in metrics() or self._exists(d) for d in spec.requires)
+        ]
+        if self.buckets > 1:
+            self._run_bucketed([n for n in chosen if per_person(metrics()[n]) and n not in self.results])
+        for name in chosen:
+            self.run(name)
         return dict(self.results)
 
     def close(self) -> None:
@@ -171,6 +250,11 @@ def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
             values = [bounds[key].as_py() for key in ("min", "max")]
             years += [v.year for v in values if v is not None]
     return policy_years(min(years), max(years)) if years else []
+
+
+def per_person(spec: MetricSpec) -> bool:
+    """Whether each row of a view or metric belongs to one person (it can then be computed bucket by bucket)."""
+    return bool({"agent", "person"} & set(spec.grain))
 
 
 def _strip_header(sql: str) -> str:

@@ -23,5 +23,5 @@ SELECT kind, tool, agent,
        count(*) FILTER (WHERE slot = 'break') / count(*) AS share_in_break,
        count(*) FILTER (WHERE is_weekend) / count(*) AS share_weekend,
        count(*) FILTER (WHERE slot = 'holiday') / count(*) AS share_holiday
-FROM schedule
+FROM events
 GROUP BY kind, tool, agent

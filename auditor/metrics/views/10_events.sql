@@ -1,12 +1,20 @@
 -- view: events
+-- grain: kind, tool, agent
 -- fr: Un événement par ligne de chaque export, avec l'heure locale et sa place dans l'horaire déclaré :
 --   dans le service, hors horaires, pendant une pause, un jour de repos ou un jour férié, pendant une
---   heure de délégation. L'heure retenue est celle de l'acte (début du rendez-vous, appel du ticket,
---   position, requête, pointage, soin, action) ; « busy_until » est la fin de l'acte quand elle existe.
+--   heure de délégation ; « slot » en fait une seule catégorie, dans cet ordre de priorité : jour férié,
+--   jour de repos (hors jours travaillés du groupe), pause déclarée, hors des horaires déclarés, ou dans
+--   le service. L'heure retenue est celle de l'acte (début du rendez-vous, appel du ticket, position,
+--   requête, pointage, soin, action) ; « busy_until » est la fin de l'acte quand elle existe. Chaque
+--   événement connaît aussi l'enregistrement précédent du même agent le même jour (heure locale) :
+--   l'intervalle depuis celui-ci, la fin la plus tardive des actes précédents et leur catégorie.
 -- en: One event per row of every export, with its local time and its place in the declared schedule:
---   in shift, outside hours, in a break, on a rest day or public holiday, in delegation hours. The time
---   used is the time of the act (appointment start, ticket call, fix, request, punch, care act, action);
---   "busy_until" is the end of the act when known.
+--   in shift, outside hours, in a break, on a rest day or public holiday, in delegation hours; "slot"
+--   makes it one category, in this order of priority: public holiday, rest day (not a working day of
+--   the group), declared break, outside declared hours, or in shift. The time used is the time of the
+--   act (appointment start, ticket call, fix, request, punch, care act, action); "busy_until" is the end
+--   of the act when known. Each event also knows the same agent's previous record on the same (local)
+--   day: the interval since it, the latest end of the earlier acts and the previous record's slot.
 WITH raw AS (
     SELECT 'appointments' AS kind, tool, agent, "start" AS t, "end" AS t_end FROM appointments
     UNION ALL
@@ -30,15 +38,32 @@ WITH raw AS (
 located AS (
     SELECT r.kind, r.tool, r.agent, r.t,
            greatest(r.t, coalesce(r.t_end, r.t)) AS busy_until,
-           coalesce(exact.person, anytool.person, r.agent) AS person,
+           coalesce(i.person, r.agent) AS person,
            timezone(p.tz, r.t) AS local_t,
            timezone(p.tz, greatest(r.t, coalesce(r.t_end, r.t))) AS local_busy_until,
            p.default_group
     FROM raw r
     CROSS JOIN policy_params p
-    LEFT JOIN policy_identity exact ON exact.agent = r.agent AND exact.tool = r.tool
-    LEFT JOIN policy_identity anytool ON anytool.agent = r.agent AND anytool.tool = '*'
+    LEFT JOIN identities i ON i.agent = r.agent AND i.tool = r.tool
     WHERE r.t IS NOT NULL
+),
+-- Which minutes of each weekday are declared working hours or breaks: a small table (groups × 7 × 1,440), so
+-- that each event is placed by one equality join instead of a range search per event.
+minute_slots AS (
+    SELECT g.grp, g.isodow, CAST(m.minute AS INTEGER) AS minute,
+           EXISTS (SELECT 1 FROM policy_hours h WHERE h.grp = g.grp AND h.isodow = g.isodow
+                   AND m.minute >= h.start_min AND m.minute < h.end_min) AS in_hours,
+           EXISTS (SELECT 1 FROM policy_breaks b WHERE b.grp = g.grp AND b.isodow = g.isodow
+                   AND m.minute >= b.start_min AND m.minute < b.end_min) AS in_break
+    FROM (SELECT grp, isodow FROM policy_hours UNION SELECT grp, isodow FROM policy_breaks) g
+    CROSS JOIN range(0, 1440) m(minute)
+),
+-- The same for declared delegation hours (trade-union time), per person and weekday or date.
+delegation_slots AS (
+    SELECT DISTINCT d.agent, d.isodow, d.day, CAST(m.minute AS INTEGER) AS minute
+    FROM policy_delegation d
+    CROSS JOIN range(0, 1440) m(minute)
+    WHERE m.minute >= d.start_min AND m.minute < d.end_min
 ),
 placed AS (
     SELECT l.*,
@@ -50,20 +75,43 @@ placed AS (
     FROM located l
     LEFT JOIN policy_members mp ON mp.agent = l.person
     LEFT JOIN policy_members ma ON ma.agent = l.agent AND l.agent <> l.person
+),
+classified AS (
+    SELECT e.kind, e.tool, e.agent, e.person, e.t, e.busy_until, e.local_t, e.local_day, e.isodow, e.minute,
+           e.busy_minute, e.grp,
+           e.isodow >= 6 AS is_weekend,
+           holiday.day IS NOT NULL AS is_holiday,
+           workday.grp IS NULL AS is_rest_day,
+           coalesce(slot.in_hours, FALSE) AS in_hours,
+           coalesce(slot.in_break, FALSE) AS in_break,
+           EXISTS (SELECT 1 FROM delegation_slots d
+                   WHERE d.minute = CAST(floor(e.minute) AS INTEGER) AND (d.agent = e.agent OR d.agent = e.person)
+                     AND (d.isodow = e.isodow OR d.day = e.local_day)) AS in_delegation
+    FROM placed e
+    LEFT JOIN (SELECT DISTINCT day FROM policy_holidays) holiday ON holiday.day = e.local_day
+    LEFT JOIN (SELECT DISTINCT grp, isodow FROM policy_workdays) workday
+           ON workday.grp = e.grp AND workday.isodow = e.isodow
+    LEFT JOIN minute_slots slot
+           ON slot.grp = e.grp AND slot.isodow = e.isodow AND slot.minute = CAST(floor(e.minute) AS INTEGER)
+),
+slotted AS (
+    SELECT c.*,
+           CASE
+               WHEN c.is_holiday THEN 'holiday'
+               WHEN c.is_rest_day THEN 'rest_day'
+               WHEN c.in_break THEN 'break'
+               WHEN NOT c.in_hours THEN 'off_hours'
+               ELSE 'shift'
+           END AS slot
+    FROM classified c
 )
-SELECT e.kind, e.tool, e.agent, e.person, e.t, e.busy_until, e.local_t, e.local_day, e.isodow, e.minute,
-       e.busy_minute, e.grp,
-       e.isodow >= 6 AS is_weekend,
-       EXISTS (SELECT 1 FROM policy_holidays h WHERE h.day = e.local_day) AS is_holiday,
-       NOT EXISTS (SELECT 1 FROM policy_workdays w WHERE w.grp = e.grp AND w.isodow = e.isodow) AS is_rest_day,
-       EXISTS (SELECT 1 FROM policy_hours h
-               WHERE h.grp = e.grp AND h.isodow = e.isodow AND e.minute >= h.start_min AND e.minute < h.end_min)
-           AS in_hours,
-       EXISTS (SELECT 1 FROM policy_breaks b
-               WHERE b.grp = e.grp AND b.isodow = e.isodow AND e.minute >= b.start_min AND e.minute < b.end_min)
-           AS in_break,
-       EXISTS (SELECT 1 FROM policy_delegation d
-               WHERE (d.agent = e.agent OR d.agent = e.person)
-                 AND (d.isodow = e.isodow OR d.day = e.local_day)
-                 AND e.minute >= d.start_min AND e.minute < d.end_min) AS in_delegation
-FROM placed e
+-- One sort for every metric that follows an agent's day in order (sampling interval, gaps between acts).
+SELECT s.*,
+       epoch(s.t - lag(s.t) OVER day_order) AS interval_s,
+       lag(s.slot) OVER day_order AS prev_slot,
+       max(s.busy_until) OVER earlier AS prev_busy_until,
+       max(s.busy_minute) OVER earlier AS prev_busy_minute
+FROM slotted s
+WINDOW day_order AS (PARTITION BY s.kind, s.tool, s.agent, s.local_day ORDER BY s.t, s.busy_until),
+       earlier AS (PARTITION BY s.kind, s.tool, s.agent, s.local_day ORDER BY s.t, s.busy_until
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)

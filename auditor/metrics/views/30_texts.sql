@@ -1,4 +1,5 @@
 -- view: texts
+-- grain: kind, tool, agent
 -- fr: Chaque champ de texte libre ou de libellé des exports (motif du rendez-vous, service du ticket,
 --   acte de soin, commentaire, adresse web, action…), mis en minuscules et sans accents pour la
 --   recherche de mots des lexiques. Les valeurs vides sont ignorées. Une ligne par texte distinct d'un
