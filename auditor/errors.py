@@ -32,6 +32,7 @@ FILE_ERRORS = (
     "agent-unknown",
     "output-exists",
     "timezone-invalid",
+    "memory-limit-invalid",
 )
 
 #: Reasons a single row is rejected (kept in the rejects table, never silently dropped).

@@ -80,10 +80,14 @@ def auditor_workspace_audit(fmt: str, path: Path) -> None:
 
 
 def generate(fmt: str, path: Path, rows: Path, agents: Path) -> None:
-    """Write the input (in its own process, so that the runner's memory stays small)."""
-    from auditor.synth import scale
+    """Write the input with ``auditor synth --format`` (in its own process: the runner's memory stays small)."""
+    from auditor.cli.main import main
 
-    scale.write(fmt, int(str(rows)), path, agents=int(str(agents)))
+    try:
+        main(["synth", "--out", str(path), "--format", fmt, "--rows", str(rows), "--agents", str(agents)])
+    except SystemExit as done:
+        if done.code not in (0, None):
+            raise
 
 
 TASKS: dict[str, Callable[..., None]] = {

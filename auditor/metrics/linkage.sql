@@ -38,25 +38,24 @@ day_segments AS (
 marks AS (
     SELECT DISTINCT person, local_day, CAST(floor(minute) AS BIGINT) AS minute FROM events
 ),
--- A minute is covered when a record lies within 15 minutes of it: each record covers [m - 15, m + 15];
--- records less than 32 minutes apart make one covered island.
-islands AS (
-    SELECT person, local_day, min(minute) - 15 AS isl_start, max(minute) + 16 AS isl_end
-    FROM (SELECT *, sum(CASE WHEN minute - prev > 31 THEN 1 ELSE 0 END)
-                    OVER (PARTITION BY person, local_day ORDER BY minute) AS island
-          FROM (SELECT *, lag(minute, 1, minute) OVER (PARTITION BY person, local_day ORDER BY minute) AS prev
-                FROM marks))
-    GROUP BY person, local_day, island
+-- A minute is covered when a record lies within 15 minutes of it: each record covers [m - 15, m + 16). All
+-- these spans have the same length, so the part of one that no earlier record of the day covers starts where
+-- the previous record's span ends: the covered minutes are a sum over records, with a single sort.
+reach AS (
+    SELECT person, local_day, minute + 16 AS new_end,
+           greatest(minute - 15, coalesce(lag(minute) OVER (PARTITION BY person, local_day ORDER BY minute) + 16,
+                                          minute - 15)) AS new_start
+    FROM marks
 ),
 shift_totals AS (
     SELECT person, CAST(sum(seg_end - seg_start) AS BIGINT) AS shift_minutes FROM day_segments GROUP BY person
 ),
 covered_totals AS (
-    SELECT s.person, CAST(sum(least(s.seg_end, i.isl_end) - greatest(s.seg_start, i.isl_start)) AS BIGINT)
+    SELECT s.person, CAST(sum(least(s.seg_end, r.new_end) - greatest(s.seg_start, r.new_start)) AS BIGINT)
                AS covered_minutes
     FROM day_segments s
-    JOIN islands i ON i.person = s.person AND i.local_day = s.local_day
-                  AND i.isl_start < s.seg_end AND i.isl_end > s.seg_start
+    JOIN reach r ON r.person = s.person AND r.local_day = s.local_day
+                AND r.new_start < s.seg_end AND r.new_end > s.seg_start
     GROUP BY s.person
 ),
 coverage AS (
@@ -66,8 +65,8 @@ coverage AS (
 sources AS (
     SELECT person, count(DISTINCT tool) AS n_tools, count(DISTINCT kind) AS n_kinds,
            list(DISTINCT tool ORDER BY tool) AS tools, list(DISTINCT agent ORDER BY agent) AS identifiers,
-           count(DISTINCT local_day) AS person_days
-    FROM events GROUP BY person
+           (SELECT count(*) FROM person_days d WHERE d.person IS NOT DISTINCT FROM i.person) AS person_days
+    FROM (SELECT DISTINCT person, kind, tool, agent FROM events) i GROUP BY person
 )
 SELECT '*' AS tool, s.person AS agent, s.n_tools, s.n_kinds, s.tools, s.identifiers, s.person_days,
        coalesce(c.shift_minutes, 0) AS shift_minutes,

@@ -9,6 +9,7 @@ fields, tool capabilities). No value is ever pasted into SQL text. Results come 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from auditor import schemas
+from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.policy import Policy, default_policy
@@ -25,24 +27,44 @@ from auditor.rules.reference import reference_tables
 
 #: Below this many input rows one DuckDB thread is faster (measured: about 2x on test-sized inputs).
 SMALL_INPUT_ROWS = 100_000
-#: DuckDB's working memory: this share of the machine's memory, or ``AUDITOR_MEMORY_LIMIT`` (e.g. ``1GB``).
-#: Beyond it DuckDB spills to a temporary folder instead of growing: memory is set, not input-driven.
-MEMORY_SHARE = 0.4
-#: Out of core, per-person views and metrics run in buckets of persons holding about this many input rows, so
-#: that their sorts and per-agent quantiles fit in memory: spilled, a sort of 10 M wide rows took minutes.
-BUCKET_ROWS = 1_000_000
+#: DuckDB's working memory: ``AUDITOR_MEMORY_LIMIT`` (e.g. ``1GB``), or by default this share of the machine's
+#: memory, at most MEMORY_CAP_MB. Beyond it DuckDB spills to a temporary folder instead of growing, and the size of
+#: the person buckets follows from it: the audit's memory is set, not driven by the input.
+MEMORY_SHARE = 0.25
+MEMORY_CAP_MB = 512
+#: DuckDB memory one input row of a bucket needs (the events table, its sort, per-agent quantiles): measured about
+#: 400 bytes, so 512 MB holds a bucket of a million rows.
+BYTES_PER_BUCKET_ROW = 512
+#: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
+BUCKET_ROWS: int | None = None
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
-def memory_limit() -> str:
-    """The DuckDB memory limit, from the environment or a share of physical memory."""
+def memory_limit_bytes() -> int:
+    """The DuckDB memory limit in bytes, from ``AUDITOR_MEMORY_LIMIT`` or the machine's memory."""
     chosen = os.environ.get("AUDITOR_MEMORY_LIMIT")
     if chosen:
-        return chosen
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", chosen)
+        unit = found.group(2).lower() if found else "?"
+        if not found or unit not in _UNITS or float(found.group(1)) * _UNITS[unit] < 2**26:
+            raise UsageError("memory-limit-invalid", value=chosen[:40])
+        return int(float(found.group(1)) * _UNITS[unit])
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        return "2GB"
-    return f"{max(256, int(total * MEMORY_SHARE) >> 20)}MB"
+        total = 2**31
+    return max(2**27, min(MEMORY_CAP_MB << 20, int(total * MEMORY_SHARE)))
+
+
+def memory_limit() -> str:
+    """The DuckDB memory limit as DuckDB's setting reads it."""
+    return f"{memory_limit_bytes() >> 20}MiB"
+
+
+def bucket_rows() -> int:
+    """Input rows per person bucket out of core: what the memory limit holds."""
+    return BUCKET_ROWS or max(10_000, memory_limit_bytes() // BYTES_PER_BUCKET_ROW)
 
 
 class MetricRunner:
@@ -61,6 +83,7 @@ class MetricRunner:
         self.progress = progress
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # it writes to stdout; ours is on stderr
         self._spill = tempfile.TemporaryDirectory(prefix="auditor-duckdb-")
         self.con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
         self.con.execute("SET temp_directory = $dir", {"dir": self._spill.name})
@@ -127,9 +150,9 @@ class MetricRunner:
             self._names.add(spec.name)
 
     def _buckets(self) -> int:
-        """How many person buckets an out-of-core audit runs in: about BUCKET_ROWS input rows each."""
+        """How many person buckets an out-of-core audit runs in (``bucket_rows()`` input rows each)."""
         rows = self.con.sql("SELECT " + " + ".join(f"(SELECT count(*) FROM {kind})" for kind in schemas.KINDS))
-        return max(1, -(-int(rows.fetchall()[0][0]) // BUCKET_ROWS))
+        return max(1, -(-int(rows.fetchall()[0][0]) // bucket_rows()))
 
     def _partition(self) -> None:
         """Write each kind once more, split by person bucket (one Parquet folder per bucket)."""
@@ -177,8 +200,8 @@ class MetricRunner:
             for spec in bucket_views:
                 self._create(spec)
             for name in names:
-                if self.progress and bucket == 0:
-                    self.progress(t("progress.metric", None, name=name))
+                if self.progress:
+                    self.progress(t("progress.bucket", None, bucket=bucket + 1, buckets=self.buckets, name=name))
                 result = self.con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
                 parts[name].append(result)
                 self.con.register(name, result)  # for a later metric of the same bucket that reads it

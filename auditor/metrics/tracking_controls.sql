@@ -7,12 +7,18 @@
 -- en: Can geolocation be switched off? For each tracked agent: days with positions, speed recorded
 --   (fixes with a speed, top speed in km/h), and tracking on/off events ("pause", "private",
 --   "disabled", "off" modes, in positions or in the same agent's activity events).
-WITH fixes AS (
-    SELECT p.tool, p.agent, CAST(timezone(pp.tz, p."time") AS DATE) AS local_day, p.speed_mps,
-           regexp_matches(' ' || strip_accents(lower(coalesce(p.activity, '') || ' ' || coalesce(p.provider, ''))) || ' ',
+WITH labels AS (  -- each distinct pair of labels is matched once: a year of fixes repeats a handful of them
+    SELECT activity, provider,
+           regexp_matches(' ' || strip_accents(lower(coalesce(activity, '') || ' ' || coalesce(provider, ''))) || ' ',
                           '[^a-z](off|pause|prive|private|desactiv[a-z]*|disabled|stop|arret|masqu[a-z]*)[^a-z]')
                AS toggle
-    FROM positions p CROSS JOIN policy_params pp
+    FROM (SELECT DISTINCT activity, provider FROM positions)
+),
+fixes AS (
+    SELECT p.tool, p.agent, CAST(timezone(pp.tz, p."time") AS DATE) AS local_day, p.speed_mps, l.toggle
+    FROM positions p
+    CROSS JOIN policy_params pp
+    JOIN labels l ON l.activity IS NOT DISTINCT FROM p.activity AND l.provider IS NOT DISTINCT FROM p.provider
 ),
 toggles AS (
     SELECT agent, count(*) AS n

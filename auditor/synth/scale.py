@@ -92,6 +92,7 @@ def write(fmt: str, rows: int, out: Path, *, agents: int = 2000, seed: int = 7,
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")  # DuckDB's bar goes to stdout
         sql = query.replace("$n", str(int(rows))).replace("$agents", str(int(agents)))
         sql = sql.replace("$seed", str(int(seed)))
         quoted = str(target).replace("'", "''")

@@ -58,3 +58,16 @@ def test_agent_rows_and_sql_agree_with_a_full_scan(tmp_path: Path) -> None:
     assert counts.column("agent").to_pylist() == agents[1:]
     assert sum(counts.column("n").to_pylist()) == ROWS - len(dataset.agent_rows("positions", agents[0]))
     assert dataset.sql("SELECT count(*) AS n FROM web_requests").column("n").to_pylist() == [0]
+
+
+def test_auditor_synth_writes_one_large_export(tmp_path: Path) -> None:
+    """`auditor synth --format F --rows N`: the benchmarks' inputs, written by the command line."""
+    from auditor.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["synth", "--out", str(tmp_path), "--format", "squid-native", "--rows", "250", "--agents", "7",
+              "--seed", "3"])
+    assert done.value.code in (0, None)
+    written = tmp_path / scale.LAYOUTS["squid-native"][0]
+    assert written.read_bytes() == scale.write("squid-native", 250, tmp_path / "same", agents=7, seed=3).read_bytes()
+    assert sum(batch.num_rows for batch in api.read(written).batches()) == 250

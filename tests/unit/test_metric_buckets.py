@@ -61,3 +61,29 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
     assert _rounded(bucketed.to_dict()) == _rounded(whole.to_dict())
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("512MB", 512 * 10**6), ("1GiB", 2**30), (" 1.5 GB ", 15 * 10**8)])
+def test_memory_limit_setting_sets_duckdb_and_the_buckets(setting: str, expected: int,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITOR_MEMORY_LIMIT", setting)
+    assert runner.memory_limit_bytes() == expected
+    assert runner.bucket_rows() == expected // runner.BYTES_PER_BUCKET_ROW
+    with runner.MetricRunner() as metrics:
+        setting_read = metrics.con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert setting_read.split()[1] in ("MiB", "GiB") and float(setting_read.split()[0]) > 0
+
+
+@pytest.mark.parametrize("setting", ["lots", "12", "1MB", "3 parsecs"])
+def test_an_unreadable_memory_limit_is_a_usage_error(setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.errors import UsageError
+
+    monkeypatch.setenv("AUDITOR_MEMORY_LIMIT", setting)
+    with pytest.raises(UsageError) as raised:
+        runner.memory_limit_bytes()
+    assert raised.value.code == "memory-limit-invalid"
+
+
+def test_default_memory_limit_is_a_share_of_the_machine_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUDITOR_MEMORY_LIMIT", raising=False)
+    assert 2**27 <= runner.memory_limit_bytes() <= runner.MEMORY_CAP_MB << 20

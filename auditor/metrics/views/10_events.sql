@@ -39,23 +39,25 @@ located AS (
     SELECT r.kind, r.tool, r.agent, r.t,
            greatest(r.t, coalesce(r.t_end, r.t)) AS busy_until,
            coalesce(i.person, r.agent) AS person,
+           coalesce(i.grp, p.default_group) AS grp,
            timezone(p.tz, r.t) AS local_t,
-           timezone(p.tz, greatest(r.t, coalesce(r.t_end, r.t))) AS local_busy_until,
-           p.default_group
+           timezone(p.tz, greatest(r.t, coalesce(r.t_end, r.t))) AS local_busy_until
     FROM raw r
     CROSS JOIN policy_params p
     LEFT JOIN identities i ON i.agent = r.agent AND i.tool = r.tool
     WHERE r.t IS NOT NULL
 ),
--- Which minutes of each weekday are declared working hours or breaks: a small table (groups × 7 × 1,440), so
--- that each event is placed by one equality join instead of a range search per event.
+-- Which weekdays are working days, which of their minutes are declared hours or breaks: a small table
+-- (groups × 7 × 1,440), so that each event is placed by one equality join instead of range searches.
 minute_slots AS (
     SELECT g.grp, g.isodow, CAST(m.minute AS INTEGER) AS minute,
+           EXISTS (SELECT 1 FROM policy_workdays w WHERE w.grp = g.grp AND w.isodow = g.isodow) AS is_workday,
            EXISTS (SELECT 1 FROM policy_hours h WHERE h.grp = g.grp AND h.isodow = g.isodow
                    AND m.minute >= h.start_min AND m.minute < h.end_min) AS in_hours,
            EXISTS (SELECT 1 FROM policy_breaks b WHERE b.grp = g.grp AND b.isodow = g.isodow
                    AND m.minute >= b.start_min AND m.minute < b.end_min) AS in_break
-    FROM (SELECT grp, isodow FROM policy_hours UNION SELECT grp, isodow FROM policy_breaks) g
+    FROM (SELECT grp, isodow FROM policy_hours UNION SELECT grp, isodow FROM policy_breaks
+          UNION SELECT grp, isodow FROM policy_workdays) g
     CROSS JOIN range(0, 1440) m(minute)
 ),
 -- The same for declared delegation hours (trade-union time), per person and weekday or date.
@@ -70,18 +72,15 @@ placed AS (
            CAST(l.local_t AS DATE) AS local_day,
            isodow(l.local_t) AS isodow,
            epoch(l.local_t - date_trunc('day', l.local_t)) / 60.0 AS minute,
-           epoch(l.local_busy_until - date_trunc('day', l.local_t)) / 60.0 AS busy_minute,
-           coalesce(mp.grp, ma.grp, l.default_group) AS grp
+           epoch(l.local_busy_until - date_trunc('day', l.local_t)) / 60.0 AS busy_minute
     FROM located l
-    LEFT JOIN policy_members mp ON mp.agent = l.person
-    LEFT JOIN policy_members ma ON ma.agent = l.agent AND l.agent <> l.person
 ),
 classified AS (
     SELECT e.kind, e.tool, e.agent, e.person, e.t, e.busy_until, e.local_t, e.local_day, e.isodow, e.minute,
            e.busy_minute, e.grp,
            e.isodow >= 6 AS is_weekend,
            holiday.day IS NOT NULL AS is_holiday,
-           workday.grp IS NULL AS is_rest_day,
+           NOT coalesce(slot.is_workday, FALSE) AS is_rest_day,
            coalesce(slot.in_hours, FALSE) AS in_hours,
            coalesce(slot.in_break, FALSE) AS in_break,
            EXISTS (SELECT 1 FROM delegation_slots d
@@ -89,8 +88,6 @@ classified AS (
                      AND (d.isodow = e.isodow OR d.day = e.local_day)) AS in_delegation
     FROM placed e
     LEFT JOIN (SELECT DISTINCT day FROM policy_holidays) holiday ON holiday.day = e.local_day
-    LEFT JOIN (SELECT DISTINCT grp, isodow FROM policy_workdays) workday
-           ON workday.grp = e.grp AND workday.isodow = e.isodow
     LEFT JOIN minute_slots slot
            ON slot.grp = e.grp AND slot.isodow = e.isodow AND slot.minute = CAST(floor(e.minute) AS INTEGER)
 ),
