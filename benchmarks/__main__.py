@@ -1,4 +1,4 @@
-"""``uv run python -m benchmarks [--scale S] [--formats ...] [--memory] [--skip-audit]``: the pipeline, timed.
+"""``uv run python -m benchmarks [--scale S] [--formats ...] [--memory] [--reports]``: the pipeline, timed.
 
 For each format it writes a synthetic export (``auditor.synth.scale``: 10 M positions, 5 M Squid lines,
 1 M queue tickets at scale 1) under ``--work`` (default: a temporary folder in /tmp, deleted after), then
@@ -11,8 +11,10 @@ measures, each in its own process and ``--repeat`` times, on the same file:
 * ``audit`` — ``auditor audit FILE --out DIR --format json`` end to end (reports included).
 
 It prints wall time, peak RSS and the ratios to the baselines. ``--memory`` also measures the pipeline's
-peak RSS on 1×, 2× and 5× a base size (``workspace`` task), to show whether memory grows with the input.
-``AUDITOR_MEMORY_LIMIT`` (e.g. ``512MB``) bounds DuckDB's memory in every task.
+peak RSS on 1×, 2× and 5× a base size (``workspace`` task), to show whether memory grows with the input;
+``--reports`` adds personal HTML reports per second for 2,000 agents (``benchmarks/reports.py``).
+Inputs are written by ``auditor synth --format F --rows N``.
+``AUDITOR_MEMORY_LIMIT`` (e.g. ``512MB``) is the audit's memory setting in every task (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (default 2)")
     parser.add_argument("--tasks", default="pyarrow,duckdb,pipeline,audit", help="comma-separated tasks")
     parser.add_argument("--memory", action="store_true", help="pipeline peak RSS at 1x, 2x, 5x the input")
+    parser.add_argument("--reports", action="store_true",
+                        help="also personal HTML reports for 2,000 agents (benchmarks.reports, its own process)")
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--work", type=Path, default=None, help="where inputs go (default: a /tmp folder)")
     args = parser.parse_args(argv)
@@ -103,13 +107,16 @@ def main(argv: list[str] | None = None) -> None:
             path.unlink()
             if args.memory:
                 _memory(fmt, rows, work, args.agents)
+        if args.reports:
+            print("\n## personal reports, 2,000 agents", flush=True)
+            subprocess.run([sys.executable, "-m", "benchmarks.reports", "--agents", "2000", "--days", "2"], check=False)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
 def _generate(fmt: str, rows: int, folder: Path, agents: int) -> Path:
-    """``auditor.synth.scale.write`` in a child process: the runner stays small (see tasks.peak_rss)."""
+    """``auditor synth --format`` in a child process: the runner stays small (see tasks.peak_rss)."""
     result = run("generate", fmt, folder, Path(str(rows)), Path(str(agents)))
     if "error" in result:
         raise SystemExit(f"generating {fmt}: {result['error']}")
