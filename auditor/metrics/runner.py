@@ -155,12 +155,14 @@ class MetricRunner:
         return max(1, -(-int(rows.fetchall()[0][0]) // bucket_rows()))
 
     def _partition(self) -> None:
-        """Write each kind once more, split by person bucket (one Parquet folder per bucket)."""
+        """Write each kind once more, split by person bucket (one Parquet folder per bucket). The provenance
+        columns stay behind: only per-tool metrics (never bucketed) read them, and they are a third of the cost."""
         self._bucket_dir.mkdir()
         for kind in self._parquet_kinds():
             target = self._bucket_dir / kind
             self.con.execute(
-                f"COPY (SELECT k.*, hash(coalesce(i.person, k.agent)) % {self.buckets} AS bucket FROM {kind} k "
+                f"COPY (SELECT k.* EXCLUDE (source_file, source_row), "
+                f"hash(coalesce(i.person, k.agent)) % {self.buckets} AS bucket FROM {kind} k "
                 f"LEFT JOIN identities i ON i.tool = k.tool AND i.agent = k.agent) "
                 f"TO '{target}' (FORMAT parquet, PARTITION_BY (bucket), COMPRESSION lz4_raw)"
             )
