@@ -102,6 +102,7 @@ TASKS: dict[str, Callable[..., None]] = {
 
 def _warm_imports() -> None:
     import duckdb  # noqa: F401
+    import pandas  # noqa: F401  # pyarrow imports it on its first pa.array of a Python list (~1 s)
     import pyarrow.csv  # noqa: F401
 
     from auditor.cli import main
