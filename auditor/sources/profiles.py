@@ -21,7 +21,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache, partial
 from pathlib import Path
@@ -36,7 +36,7 @@ from auditor.io.times import DEFAULT_ZONE, to_utc, zone
 from auditor.rules import yamlsafe
 from auditor.sources import registry
 from auditor.sources.base import BATCH_ROWS, Head, ParseContext, Parser, Source, block_lines, bookkeeping, byte_blocks
-from auditor.sources.profiles_fast import FAST_TYPES, FastColumn, FastPlan, read_block, regular_offset
+from auditor.sources.profiles_fast import FAST_TYPES, KIND_OF, FastNode, FastPlan, read_block, regular_offset
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 MAX_PREAMBLE = 20  # non-blank records before the header (title lines, sep=;) that are tolerated
@@ -851,32 +851,17 @@ class ProfileParser(Parser):
                 or len(dialect.delimiter) != 1 or not dialect.delimiter.isascii() or dialect.delimiter in ' "'
                 or head.count(b"\r") != head.count(b"\r\n")):
             return None
-        profile, schema = self.profile, schemas.get(self.kind)
-        columns: list[FastColumn] = []
-        for index, _, key in plan.sources:
-            column_id = next((c for c, f in plan.rename.items() if f == key), key)
-            node = profile.nodes.get(column_id)
-            if not isinstance(node, Column) or key not in profile.fields or node.type not in FAST_TYPES:
-                return None
-            arrow = schema.field(key).arrow_type
-            allowed = {schemas.TIME_TYPE: {"datetime"}, pa.float64(): {"number", "integer"},
-                       pa.int64(): {"integer"}, pa.string(): {"string"}}.get(arrow, set())
-            if (node.type not in allowed or node.mapping or node.fmt in ("epoch", "epoch_ms")
-                    or (node.scale is not None and node.type != "number")):
-                return None
-            columns.append(FastColumn(index, node.type, key, node.scale))
-        produced = {c.field for c in columns}
-        if any(profile.resolvable(name, plan_bound(plan)) and name not in produced for name in profile.fields):
-            return None  # a field built from several columns: row path
-        constants = tuple((name, ctx.agent_hint) for name, fallback in profile.when_absent.items()
+        nodes = _fast_nodes(self.profile, plan_bound(plan))
+        if nodes is None:
+            return None
+        produced = {n.id for n in nodes if n.finish}
+        constants = tuple((name, ctx.agent_hint) for name, fallback in self.profile.when_absent.items()
                           if name not in produced and fallback == "agent_hint")
-        produced |= {name for name, _ in constants}
         return FastPlan(
             width=plan.width, delimiter=dialect.delimiter, decimal=dialect.decimal, dayfirst=dialect.dayfirst,
-            columns=tuple(columns), constants=constants, required=plan.required,
-            coordinates={"lat", "lon"} <= produced,
-            integer_fields=frozenset(n for n in produced if schema.field(n).arrow_type == pa.int64()),
-            tz=zone(profile.timezone) if profile.timezone else ctx.tz,
+            nodes=nodes, fields=tuple(n.id for n in nodes if n.finish), constants=constants,
+            required=plan.required, coordinates={"lat", "lon"} <= produced | {name for name, _ in constants},
+            tz=zone(self.profile.timezone) if self.profile.timezone else ctx.tz,
         )
 
     def _blocks(self, source: Source, ctx: ParseContext, plan: RowPlan, fast: FastPlan,
@@ -1165,6 +1150,80 @@ def plan_bound(plan: RowPlan) -> dict[str, int]:
     """Column ids present under the plan's header (the ``bound`` of ``Profile.resolvable``)."""
     inverse = {f: c for c, f in plan.rename.items()}
     return {inverse.get(ref, ref): index for index, _, ref in plan.sources}
+
+
+_FINISH = {schemas.TIME_TYPE: "time", pa.float64(): "float", pa.int64(): "int", pa.string(): "text"}
+#: The kinds a finished field may come from, and the kind it then has.
+_FINISHED = {"time": ({"local", "utc"}, "utc"), "float": ({"int", "float"}, "float"),
+             "int": ({"int", "float"}, "int"), "text": ({"text"}, "text")}
+
+
+def _fast_nodes(profile: Profile, bound: Mapping[str, int]) -> tuple[FastNode, ...] | None:
+    """The profile's values for one header as block-wide nodes (profiles_fast.py), in the row path's order.
+
+    Every column present is read and checked (the row path converts them all, used or not); then every
+    field the header can produce, its inputs first, each finished into its canonical type at once, as
+    ``compile_plan`` emits the steps. None if a column type, an op or a conversion has no vectorised form.
+    """
+    schema = schemas.get(profile.kind)
+    nodes: dict[str, FastNode] = {}
+    kinds: dict[str, str] = {}
+    for column in profile.columns:
+        if column.id not in bound:
+            continue
+        if (column.type not in FAST_TYPES or column.mapping or column.fmt in ("epoch", "epoch_ms")
+                or (column.scale is not None and column.type != "number")):
+            return None
+        nodes[column.id] = FastNode(column.id, "cell", index=bound[column.id], type=column.type,
+                                    scale=column.scale)
+        kinds[column.id] = KIND_OF[column.type]
+
+    def visit(ref: str) -> bool:
+        if ref in kinds and (ref not in profile.fields or nodes[ref].finish):
+            return True
+        node = profile.nodes[ref]
+        if isinstance(node, Derived):
+            derived = _fast_derived(profile, node, bound, kinds, visit)
+            if derived is None:
+                return False
+            nodes[ref], kinds[ref] = derived
+        if ref in profile.fields:
+            finish = _FINISH.get(schema.field(ref).arrow_type)
+            if finish is None or kinds[ref] not in _FINISHED[finish][0] or profile.node_type(ref) == "date":
+                return False
+            nodes[ref] = replace(nodes[ref], finish=finish)
+            kinds[ref] = _FINISHED[finish][1]
+        return True
+
+    for name in profile.fields:
+        if profile.resolvable(name, bound) and not visit(name):
+            return None
+    return tuple(nodes.values())
+
+
+def _fast_derived(profile: Profile, node: Derived, bound: Mapping[str, int], kinds: dict[str, str],
+                  visit: Callable[[str], bool]) -> tuple[FastNode, str] | None:
+    """The block-wide node of a derived value and its kind, or None without a vectorised form."""
+    if node.op == "const":
+        return (FastNode(node.id, "const", text=node.value), "text") if isinstance(node.value, str) else None
+    if node.op == "parts":
+        refs = tuple(r if r and profile.resolvable(r, bound) else "" for r in node.refs)
+    else:
+        refs = tuple(r for r in node.refs if profile.resolvable(r, bound))
+    if node.op == "combine" or not refs or not all(visit(r) for r in refs if r):
+        return None
+    live = [kinds[r] for r in refs if r]
+    if node.op in ("column", "first_of") and len(set(live)) == 1:
+        kind = live[0]
+    elif node.op == "join" and set(live) == {"text"}:
+        kind = "text"
+    elif node.op == "parts" and set(live) == {"int"}:
+        kind = "local"
+    elif node.op == "add_seconds" and live[0] in ("local", "utc") and live[1] in ("int", "float"):
+        kind = live[0]
+    else:
+        return None
+    return FastNode(node.id, node.op, refs, text=node.sep if node.op == "join" else ""), kind
 
 
 def _row_text(cells: Sequence[Any]) -> str:

@@ -10,11 +10,17 @@ so tables, rejects and warnings are the same either way (tests/unit/test_profile
 Strict shapes: numbers as pyarrow reads them with the file's decimal mark (finite only); datetimes
 of exactly 19 characters, ``dd/mm/yyyy HH:MM:SS`` (or ``mm/dd`` when the file is month-first) or
 ISO ``yyyy-mm-dd HH:MM:SS``, decoded and range-checked digit by digit with numpy.
+
+Derived fields are computed block-wide in the order the row path's steps run (``FastNode``, built by
+``profiles._fast_nodes``): the first present of several columns, texts joined, a date split into
+YEAR/MONTH/DAY/HOUR/MINUTE integer columns, a time plus whole seconds (qmatic's call time: its issue
+time is already UTC when the row path adds the waiting time, and so it is here). A combination with no
+exact vectorised form (a date column plus a time column, a mapping, a constant that is not text)
+leaves the whole file to the row path; a value with no exact form sends its block there.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -31,83 +37,98 @@ from auditor.sources.base import string_buffers
 pc: Any = _compute  # kernels on arrays: the stubs' overloads do not follow them
 
 #: Column types read here (others make the whole file take the row path).
-FAST_TYPES = frozenset({"string", "number", "integer", "datetime"})
-_ARROW = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "datetime": pa.string()}
+FAST_TYPES = frozenset({"string", "number", "integer", "datetime", "duration_s"})
+_ARROW = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "datetime": pa.string(),
+          "duration_s": pa.float64()}
+#: What a column of each type holds once converted: text, int, float, or local (wall-clock) seconds.
+KIND_OF = {"string": "text", "number": "float", "integer": "int", "datetime": "local", "duration_s": "float"}
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_FIRST_SECOND = -2145916800  # 1902-01-01: earlier (and sentinel-near) instants take the row path
+_LAST_SECOND = 253339200000  # 9998-01-01
 
 
 @dataclass(frozen=True)
-class FastColumn:
-    """One cell index read into one canonical field."""
+class FastNode:
+    """One value of the profile computed for a whole block, in the row path's order of steps.
 
-    index: int
-    type: str
-    field: str
+    ``op`` is ``cell`` (a column read from cell ``index``, of profile ``type``) or a derived op of the
+    profile (``column``, ``first_of``, ``join``, ``parts``, ``add_seconds``, ``const``) over ``refs``;
+    ``finish`` names the canonical conversion of a field (``time``, ``float``, ``int``, ``text``), empty
+    for intermediate nodes.
+    """
+
+    id: str
+    op: str
+    refs: tuple[str, ...] = ()
+    index: int = -1
+    type: str = ""
     scale: float | None = None
+    text: str = ""
+    finish: str = ""
 
 
 @dataclass(frozen=True)
 class FastPlan:
-    """How the blocks of one file are read: layout, columns, and the rules applied to the result."""
+    """How the blocks of one file are read: layout, nodes in evaluation order, and the rules applied."""
 
     width: int
     delimiter: str
     decimal: str
     dayfirst: bool
-    columns: tuple[FastColumn, ...]
+    nodes: tuple[FastNode, ...]
+    fields: tuple[str, ...]  # canonical fields produced (nodes of the same id, finished)
     constants: tuple[tuple[str, str], ...]  # (field, value): the agent named on the command line
     required: tuple[str, ...]
     coordinates: bool
-    integer_fields: frozenset[str]  # canonical int64 fields
     tz: tzinfo
+
+
+@dataclass
+class _Value:
+    """A node's values for the block: an Arrow array (text, int, float) or seconds with a validity mask."""
+
+    kind: str  # text, int, float, local (wall-clock seconds), utc (seconds)
+    array: Any = None
+    seconds: Any = None  # numpy int64, for local and utc
+    valid: Any = None  # numpy bool, for local and utc
+
+
+class _RowPath(Exception):
+    """Raised inside the evaluation when a block holds something only the row path reads exactly."""
 
 
 def read_block(block: bytes, plan: FastPlan) -> tuple[dict[str, Any], int] | None:
     """Canonical columns of the block and the number of naive times, or None (take the row path)."""
     if not _plain(block):
         return None
-    names = [f"c{i}" for i in range(plan.width)]
-    types = {f"c{c.index}": _ARROW[c.type] for c in plan.columns}
+    cells = [n for n in plan.nodes if n.op == "cell"]
     try:
         table = pv.read_csv(
-            io.BytesIO(block),
-            read_options=pv.ReadOptions(column_names=names, block_size=len(block) + 1),
+            pa.BufferReader(block),  # type: ignore[arg-type]
+            read_options=pv.ReadOptions(column_names=[f"c{i}" for i in range(plan.width)],
+                                        block_size=len(block) + 1, use_threads=False),
             parse_options=pv.ParseOptions(delimiter=plan.delimiter, quote_char=False, ignore_empty_lines=False),
             convert_options=pv.ConvertOptions(
-                column_types=types, include_columns=list(types), null_values=[""], strings_can_be_null=True,
+                column_types={f"c{n.index}": _ARROW[n.type] for n in cells},
+                include_columns=[f"c{n.index}" for n in cells], null_values=[""], strings_can_be_null=True,
                 decimal_point=plan.decimal, true_values=[], false_values=[],
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        env: dict[str, _Value] = {}
+        naive = 0
+        for node in plan.nodes:
+            value = _evaluate(node, env, table, plan)
+            if node.finish:
+                if value.kind == "local":  # the row path counts each naive time it converts
+                    naive += int(np.count_nonzero(value.valid))
+                value = _finish(value, node.finish, plan.tz)
+            env[node.id] = value
+        out = {name: _arrow(env[name]) for name in plan.fields}
+    except (_RowPath, pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, OverflowError):
         return None
-    out: dict[str, Any] = {}
-    naive = 0
-    for column in plan.columns:
-        values = table.column(f"c{column.index}").combine_chunks()
-        if column.type == "datetime":
-            converted = _instants(values, plan)
-            if converted is None:
-                return None
-            out[column.field] = converted
-            naive += len(converted) - converted.null_count
-            continue
-        if column.type == "string" and not _trimmed(values):
-            return None
-        if column.type in ("number", "integer"):
-            if column.type == "number" and values.null_count < len(values):
-                finite = pc.is_finite(values)
-                if not pc.all(finite).as_py():
-                    return None
-            if column.scale is not None:
-                values = pc.multiply(values.cast(pa.float64()), pa.scalar(column.scale))
-            target = pa.int64() if column.field in plan.integer_fields else pa.float64()
-            if target == pa.int64() and values.type != pa.int64():
-                return None  # a fraction check belongs to the row path
-            values = values.cast(target)
-        out[column.field] = values
     length = table.num_rows
-    for name, value in plan.constants:
-        out[name] = pa.repeat(pa.scalar(value, pa.string()), length)
+    for name, constant in plan.constants:
+        out[name] = pa.repeat(pa.scalar(constant, pa.string()), length)
     for name in plan.required:
         if name not in out or out[name].null_count:
             return None
@@ -116,33 +137,178 @@ def read_block(block: bytes, plan: FastPlan) -> tuple[dict[str, Any], int] | Non
     return out, naive
 
 
+def _evaluate(node: FastNode, env: dict[str, _Value], table: Any, plan: FastPlan) -> _Value:
+    """The values of ``node`` for the block, as the row path's converter or step computes them per row."""
+    if node.op == "cell":
+        return _cell(table.column(f"c{node.index}").combine_chunks(), node, plan)
+    refs: list[Any] = [env[r] if r else None for r in node.refs]
+    if node.op == "const":
+        return _Value("text", pa.repeat(pa.scalar(node.text or None, pa.string()), table.num_rows))
+    if node.op == "column" or (node.op == "first_of" and len(refs) == 1):
+        alias: _Value = refs[0]
+        return alias
+    if node.op == "first_of":
+        return _first_of(refs)
+    if node.op == "join":
+        return _join(refs, node.text)
+    if node.op == "parts":
+        return _parts(refs, table.num_rows)
+    if node.op == "add_seconds":
+        return _add_seconds(*refs)
+    raise _RowPath(node.op)  # pragma: no cover - the plan holds only the ops above
+
+
+def _cell(values: Any, node: FastNode, plan: FastPlan) -> _Value:
+    """A converted column: strings exactly as the row path strips them, finite numbers, strict date-times."""
+    kind = KIND_OF[node.type]
+    if kind == "local":
+        return _local(values, plan.dayfirst)
+    if kind == "text":
+        if not _trimmed(values):
+            raise _RowPath("blank at the edge of a text")
+        return _Value(kind, values)
+    if kind == "float" and values.null_count < len(values) and not pc.all(pc.is_finite(values)).as_py():
+        raise _RowPath("not finite")
+    if node.scale is not None:
+        return _Value("float", pc.multiply(values.cast(pa.float64()), pa.scalar(node.scale)))
+    return _Value(kind, values)
+
+
+def _first_of(refs: list[_Value]) -> _Value:
+    """The first present value of several of one kind (the row path skips None and empty text)."""
+    kind = refs[0].kind
+    if kind in ("local", "utc"):
+        seconds, valid = refs[-1].seconds, refs[-1].valid
+        for ref in reversed(refs[:-1]):
+            seconds = np.where(ref.valid, ref.seconds, seconds)
+            valid = ref.valid | valid
+        return _Value(kind, seconds=seconds, valid=valid)
+    return _Value(kind, pc.coalesce(*(r.array for r in refs)))
+
+
+def _join(refs: list[_Value], sep: str) -> _Value:
+    """Present texts joined with ``sep``, None when none is present."""
+    joined = refs[0].array
+    for ref in refs[1:]:
+        joined = pc.coalesce(pc.binary_join_element_wise(joined, ref.array, sep), joined, ref.array)
+    return _Value("text", joined)
+
+
+def _parts(refs: list[_Value], length: int) -> _Value:
+    """Wall-clock seconds of YEAR/MONTH/DAY[/HOUR/MINUTE/SECOND] integer columns (None if a date part is)."""
+    ints = [_ints(r, length) for r in refs]
+    valid = np.ones(length, dtype=bool)
+    for ref in refs[:3]:
+        if ref.array is not None and ref.array.null_count:
+            valid &= np.asarray(ref.array.is_valid())
+    local = _civil_seconds(*(v[valid] for v in ints))
+    seconds = np.zeros(length, dtype=np.int64)
+    seconds[valid] = local
+    return _Value("local", seconds=seconds, valid=valid)
+
+
+def _ints(ref: _Value | None, length: int) -> np.ndarray:
+    """An int column as numpy (missing → 0, as ``env.get(ref) or 0``); a float one must be whole numbers."""
+    if ref is None or ref.array is None:
+        return np.zeros(length, dtype=np.int64)
+    if ref.kind != "int":
+        raise _RowPath("parts of a date that are not integers")
+    values: np.ndarray = ref.array.fill_null(0).to_numpy(zero_copy_only=False)
+    return values.astype(np.int64, copy=False)
+
+
+def _add_seconds(base: _Value, seconds: _Value) -> _Value:
+    """``base + timedelta(seconds=…)``: whole seconds only (fractions round in ways numpy would not copy)."""
+    if base.kind not in ("local", "utc") or seconds.kind not in ("int", "float"):
+        raise _RowPath("add_seconds of these kinds")
+    amounts = seconds.array.fill_null(0).to_numpy(zero_copy_only=False)
+    valid = base.valid & np.asarray(seconds.array.is_valid())
+    present = amounts[valid].astype(np.float64)
+    if len(present) and (np.abs(present).max() > 1e11 or np.any(present != np.floor(present))):
+        raise _RowPath("fractional or huge seconds")  # huge: no int64 overflow, the range check decides
+    total = base.seconds + amounts.astype(np.int64)
+    return _Value(base.kind, seconds=np.where(valid, total, 0), valid=valid)
+
+
+def _finish(value: _Value, finish: str, tz: tzinfo) -> _Value:
+    """The canonical conversion of a field (the row path's ``_finish_step``), or _RowPath."""
+    if finish == "time":
+        if value.kind == "local":
+            utc = np.zeros_like(value.seconds)
+            if value.valid.any():
+                converted = _to_utc(value.seconds[value.valid], tz)
+                if converted is None:
+                    raise _RowPath("an hour next to a clock change or a sentinel")
+                utc[value.valid] = converted
+            return _Value("utc", seconds=utc, valid=value.valid)
+        if value.kind == "utc":
+            present = value.seconds[value.valid]
+            if len(present) and (present.min() < _FIRST_SECOND or present.max() >= _LAST_SECOND):
+                raise _RowPath("out of range or near a sentinel")
+            return value
+    elif finish == "float" and value.kind in ("int", "float"):
+        return _Value("float", value.array.cast(pa.float64()))
+    elif finish == "int" and value.kind == "int":
+        return value
+    elif finish == "int" and value.kind == "float":
+        whole = pc.equal(pc.floor(value.array), value.array)
+        if value.array.null_count < len(value.array) and not pc.all(whole).as_py():
+            raise _RowPath("a fraction in an integer field")
+        return _Value("int", value.array.cast(pa.int64()))
+    elif finish == "text" and value.kind == "text":
+        return value
+    raise _RowPath(f"{value.kind} as {finish}")
+
+
+def _arrow(value: _Value) -> Any:
+    """The canonical Arrow array of a finished value."""
+    if value.kind != "utc":
+        return value.array
+    micros = value.seconds * 1_000_000
+    mask = None if value.valid.all() else ~value.valid
+    return pa.array(micros, pa.int64(), mask=mask).cast(pa.timestamp("us", tz="UTC"))
+
+
 def _plain(block: bytes) -> bool:
     """No quote (a quoted value may hold a delimiter or a line end) and no NUL (the csv module refuses it)."""
     return b'"' not in block and b"\x00" not in block
 
 
-_EDGE_BLANKS = np.zeros(256, dtype=bool)
-_EDGE_BLANKS[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # what str.strip() removes, in ASCII
-_EDGE_BLANKS[128:] = True  # possibly a Unicode blank (NBSP…): checked one by one below
+def _edge_bytes() -> tuple[np.ndarray, np.ndarray]:
+    """Which bytes can open, and which can close, the UTF-8 form of a character ``str.strip()`` removes."""
+    opening, closing = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    for code in range(0x3001):  # the last whitespace character is U+3000
+        if chr(code).isspace():
+            encoded = chr(code).encode("utf-8")
+            opening[encoded[0]] = closing[encoded[-1]] = True
+    return opening, closing
+
+
+_OPENING, _CLOSING = _edge_bytes()
 _EXACT_LIMIT = 10_000
 
 
 def _trimmed(values: Any) -> bool:
-    """No value starts or ends with a blank (the row path strips them, the fast path would not)."""
+    """No value starts or ends with a blank (the row path strips them, the fast path would not).
+
+    A value whose first or last byte could belong to a blank is a suspect; suspects are checked with
+    ``str.strip`` once per distinct text (a category written ``État civil`` on every row costs one check).
+    """
     if len(values) == values.null_count:
         return True
     offsets, data = string_buffers(values)
+    if len(data) == 0:
+        return True  # only empty texts
     starts, ends = offsets[:-1], offsets[1:]
-    filled = ends > starts
-    starts, ends = starts[filled], ends[filled]
-    suspects = np.flatnonzero(_EDGE_BLANKS[data[starts]] | _EDGE_BLANKS[data[ends - 1]])
-    if len(suspects) > _EXACT_LIMIT:
+    first = data.take(starts, mode="clip")  # an empty value may start at the end of the data
+    last = data.take(ends - 1, mode="clip")
+    suspects = np.flatnonzero((_OPENING[first] | _CLOSING[last]) & (ends > starts))
+    if len(suspects) == 0:
+        return True
+    distinct = pc.unique(values.take(pa.array(suspects)))
+    if len(distinct) > _EXACT_LIMIT:
         return False
-    for i in suspects.tolist():
-        text = bytes(data[starts[i]:ends[i]]).decode("utf-8", errors="replace")
-        if text != text.strip():
-            return False
-    return True
+    return all(text == text.strip() for text in distinct.to_pylist())
 
 
 def _coordinates_ok(out: dict[str, Any]) -> bool:
@@ -157,29 +323,26 @@ def _coordinates_ok(out: dict[str, Any]) -> bool:
     return True
 
 
-def _instants(values: Any, plan: FastPlan) -> Any:
-    """UTC instants of 19-character naive datetimes (nulls kept), or None when one needs the row path."""
-    valid = values.is_valid()
+def _local(values: Any, dayfirst: bool) -> _Value:
+    """Wall-clock seconds of 19-character naive datetimes (nulls kept), or _RowPath."""
+    valid = np.asarray(values.is_valid()) if values.null_count else np.ones(len(values), dtype=bool)
     present = values.drop_null() if values.null_count else values
+    seconds = np.zeros(len(values), dtype=np.int64)
     if len(present) == 0:
-        return pa.nulls(len(values), pa.timestamp("us", tz="UTC"))
+        return _Value("local", seconds=seconds, valid=valid)
     offsets, data = string_buffers(present)
     if not np.all(np.diff(offsets) == 19):
-        return None
+        raise _RowPath("not a 19-character date-time")
     start = int(offsets[0])
     cells = data[start:start + 19 * len(present)].reshape(len(present), 19)
-    local = _local_seconds(cells, plan.dayfirst)
+    local = _local_seconds(cells, dayfirst)
     if local is None:
-        return None
-    utc = _to_utc(local, plan.tz)
-    if utc is None:
-        return None
-    stamps: Any = pa.array(utc * 1_000_000, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+        raise _RowPath("not a valid date-time")
     if values.null_count:
-        positions = np.cumsum(np.asarray(valid.to_numpy(zero_copy_only=False), dtype=np.int64)) - 1
-        stamps = stamps.take(pa.array(np.clip(positions, 0, None)))
-        stamps = pc.if_else(valid, stamps, pa.scalar(None, stamps.type))
-    return stamps
+        seconds[valid] = local
+    else:
+        seconds = local
+    return _Value("local", seconds=seconds, valid=valid)
 
 
 def _local_seconds(cells: np.ndarray, dayfirst: bool) -> np.ndarray | None:
@@ -215,15 +378,28 @@ def _local_seconds(cells: np.ndarray, dayfirst: bool) -> np.ndarray | None:
     if year_at == 6 and not dayfirst:
         day, month = month, day
     year = number(year_at, 4)
-    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
-    if (month.min() < 1 or month.max() > 12 or day.min() < 1 or hour.max() > 23 or minute.max() > 59
-            or second.max() > 59 or year.min() < 1):
+    try:
+        return _civil_seconds(year, month, day, number(11, 2), number(14, 2), number(17, 2))
+    except _RowPath:
         return None
+
+
+def _civil_seconds(year: np.ndarray, month: np.ndarray, day: np.ndarray, hour: np.ndarray,
+                   minute: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Seconds since 1970 (wall clock) of date and time parts; _RowPath if one is out of its range
+    (``datetime(...)`` would raise, so the row path rejects the row)."""
+    if len(year) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (month.min() < 1 or month.max() > 12 or day.min() < 1 or hour.min() < 0 or hour.max() > 23
+            or minute.min() < 0 or minute.max() > 59 or second.min() < 0 or second.max() > 59
+            or year.min() < 1 or year.max() > 9999):
+        raise _RowPath("a date or time part out of range")
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     if np.any(day > _DAYS[month] + (leap & (month == 2))):
-        return None
+        raise _RowPath("no such day")
     days = _days_from_civil(year.astype(np.int64), month.astype(np.int64), day.astype(np.int64))
-    local: np.ndarray = days * 86400 + (hour * 3600 + minute * 60 + second)
+    clock = hour.astype(np.int64) * 3600 + minute.astype(np.int64) * 60 + second.astype(np.int64)
+    local: np.ndarray = days * 86400 + clock
     return local
 
 
