@@ -27,8 +27,9 @@ from auditor.sources.base import REJECTS_SCHEMA, ParseContext, Source, rejects_t
 Progress = Callable[[str, int], None]
 
 
-#: Inputs at least this large (bytes, all files together) are loaded into a Parquet workspace, not memory.
-LARGE_INPUT_BYTES = 256 << 20
+#: Inputs at least this large (bytes, all files together) are loaded into a Parquet workspace, not memory: in
+#: memory a million GPS fixes (80 MB of CSV) already take most of a gigabyte once the metrics run.
+LARGE_INPUT_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
