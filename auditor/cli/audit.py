@@ -61,7 +61,7 @@ def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, 
         dataset = api.load(list(paths), api.ReadOptions(timezone=timezone), progress=progress.advance)
         result = run_audit(dataset, policy, progress=progress.step)
         key = privacy.load_or_create_key(key_file or out / "pseudonym.key")
-        everyone = people(dataset.tables, result.policy)
+        everyone = people(dataset, result.policy)
         for agent in only:
             if find(everyone, agent) is None:
                 raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")

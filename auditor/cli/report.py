@@ -41,7 +41,7 @@ def report(paths: tuple[Path, ...], agent: str, out: Path, policy_file: Path | N
         raise click.BadParameter(t("report.pdf_unavailable", None, detail="weasyprint"), param_hint="--out")
     dataset = api.load(list(paths), api.ReadOptions(timezone=timezone))
     result = run_audit(dataset, load_policy(policy_file) if policy_file else None)
-    person = find(people(dataset.tables, result.policy), agent)
+    person = find(people(dataset, result.policy), agent)
     if person is None:
         raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")
     view = personal.build(dataset, result, person, current_lang())

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+import pyarrow as pa
 
 from auditor import schemas
 from auditor.i18n import t
@@ -26,35 +30,23 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str,
         return n
 
     tools: list[dict[str, Any]] = []
-    for kind, table in sorted(dataset.tables.items()):
-        for tool, rows in facts.groups(table):
-            agents = Counter(a for a in rows.column("agent").to_pylist() if a is not None)
-            small = is_small(len(agents), k)
-            column = facts.main_time(kind, rows)
-            times = facts.local_times(rows, column)
-            hours: dict[int, set[str]] = {}
-            records: Counter[int] = Counter()
-            if column:
-                for agent, when in zip(rows.column("agent").to_pylist(), rows.column(column).to_pylist(), strict=True):
-                    if when is not None and agent is not None:
-                        hour = when.astimezone(facts.LOCAL).hour
-                        hours.setdefault(hour, set()).add(agent)
-                        records[hour] += 1
-            by_hour = [] if small else _by_hour(hours, records, k, count)  # a small tool shows no distribution
-            tools.append({
-                "tool": tool,
-                "kind": kind,
-                "kind_title": schemas.get(kind).title[lang],
-                "agents": count(len(agents)),
-                "records": rows.num_rows if not is_small(len(agents), k) else count(len(agents)),
-                "first": facts.day_text(times[0].date().isoformat(), lang) if times and not small else None,
-                "last": facts.day_text(times[-1].date().isoformat(), lang) if times and not small else None,
-                "per_agent": [] if small else [{"bin": _bin_label(i), "agents": count(n)}
-                                               for i, n in _bins(agents.values())],
-                "by_hour": by_hour,
-                "charts": {"hours": charts.hourly_bars(by_hour, lang, str(len(tools)))}
-                if any(not h["masked"] for h in by_hour) else {},
-            })
+    for stats in tool_stats(dataset):
+        agents, small = stats.agents, is_small(stats.agents, k)
+        by_hour = [] if small else _by_hour(stats.hours, k, count)  # a small tool shows no distribution
+        tools.append({
+            "tool": stats.tool,
+            "kind": stats.kind,
+            "kind_title": schemas.get(stats.kind).title[lang],
+            "agents": count(agents),
+            "records": stats.records if not small else count(agents),
+            "first": facts.day_text(stats.first.date().isoformat(), lang) if stats.first and not small else None,
+            "last": facts.day_text(stats.last.date().isoformat(), lang) if stats.last and not small else None,
+            "per_agent": [] if small else [{"bin": _bin_label(i), "agents": count(n)}
+                                           for i, n in _bins(stats.per_agent)],
+            "by_hour": by_hour,
+            "charts": {"hours": charts.hourly_bars(by_hour, lang, str(len(tools)))}
+            if any(not h["masked"] for h in by_hour) else {},
+        })
     findings = []
     for f in result.findings:
         affected = f.counts.get("agents_affected", len(f.agents))
@@ -85,23 +77,100 @@ def build(dataset: Dataset, result: AuditResult, key: bytes, k: int, lang: str,
     }
 
 
-def _by_hour(hours: dict[int, set[str]], records: Counter[int], k: int, count: Any) -> list[dict[str, Any]]:
+@dataclass
+class ToolStats:
+    """What the committee sees of one tool: agents, records, span and hours, as whole-tool totals."""
+
+    kind: str
+    tool: str
+    records: int  # every row of the tool, with or without an agent
+    per_agent: Counter[int]  # records per agent → how many agents have that many
+    hours: dict[int, tuple[int, int]]  # local hour → (agents, records), rows with an agent and a time
+    first: datetime | None = None  # local time of the earliest record
+    last: datetime | None = None
+
+    @property
+    def agents(self) -> int:
+        return sum(self.per_agent.values())
+
+
+def tool_stats(dataset: Dataset) -> list[ToolStats]:
+    """Every tool's totals, by kind then tool: from the loaded tables, or by DuckDB over a workspace's files
+    (so that no kind is read whole into memory)."""
+    if dataset.workspace is not None:
+        return [stats for kind in dataset.kinds() for stats in _sql_stats(dataset, kind)]
+    return [_table_stats(kind, tool, rows) for kind in dataset.kinds()
+            for tool, rows in facts.groups(dataset.tables[kind])]
+
+
+def _table_stats(kind: str, tool: str, rows: pa.Table) -> ToolStats:
+    """One tool's totals from its loaded rows (small inputs: no query to plan, same figures)."""
+    agents = Counter(a for a in rows.column("agent").to_pylist() if a is not None)
+    column = facts.main_time(kind, rows)
+    times = facts.local_times(rows, column)
+    hours: dict[int, set[str]] = {}
+    records: Counter[int] = Counter()
+    if column:
+        for agent, when in zip(rows.column("agent").to_pylist(), rows.column(column).to_pylist(), strict=True):
+            if when is not None and agent is not None:
+                hour = when.astimezone(facts.LOCAL).hour
+                hours.setdefault(hour, set()).add(agent)
+                records[hour] += 1
+    return ToolStats(kind, tool, rows.num_rows, Counter(agents.values()),
+                     {hour: (len(names), records[hour]) for hour, names in hours.items()},
+                     times[0] if times else None, times[-1] if times else None)
+
+
+def _sql_stats(dataset: Dataset, kind: str) -> list[ToolStats]:
+    """The same totals as ``_table_stats``, each one a DuckDB aggregate over the kind's file."""
+    candidates = [name for name in facts.MAIN_TIME.get(kind, ("time",)) if name in schemas.get(kind).names]
+    filled = ", ".join(f'count("{name}") AS "{name}"' for name in candidates)
+    totals = dataset.sql(f"SELECT tool, count(*) AS n{', ' + filled if filled else ''} FROM {kind} "
+                         "WHERE tool IS NOT NULL GROUP BY tool").to_pylist()
+    out = []
+    for row in sorted(totals, key=lambda r: r["tool"]):
+        column = next((name for name in candidates if row[name]), None)
+        out.append(_sql_tool_stats(dataset, kind, row["tool"], row["n"], column))
+    return out
+
+
+def _sql_tool_stats(dataset: Dataset, kind: str, tool: str, records: int, column: str | None) -> ToolStats:
+    per_agent = dataset.sql(f"SELECT n, count(*) AS agents FROM (SELECT agent, count(*) AS n FROM {kind} "
+                            "WHERE tool = $tool AND agent IS NOT NULL GROUP BY agent) GROUP BY n", tool=tool)
+    stats = ToolStats(kind, tool, records, Counter({r["n"]: r["agents"] for r in per_agent.to_pylist()}), {})
+    if column is None:
+        return stats
+    span = dataset.sql(f'SELECT min("{column}") AS first, max("{column}") AS last FROM {kind} WHERE tool = $tool',
+                       tool=tool).to_pylist()[0]
+    stats.first = span["first"].astimezone(facts.LOCAL) if span["first"] is not None else None
+    stats.last = span["last"].astimezone(facts.LOCAL) if span["last"] is not None else None
+    hours = dataset.sql(
+        f'SELECT hour, count(*) AS agents, sum(n) AS records FROM (SELECT hour(timezone($zone, "{column}")) AS hour, '
+        f'agent, count(*) AS n FROM {kind} WHERE tool = $tool AND agent IS NOT NULL AND "{column}" IS NOT NULL '
+        "GROUP BY ALL) GROUP BY hour", tool=tool, zone=facts.LOCAL.key)
+    stats.hours = {r["hour"]: (r["agents"], int(r["records"])) for r in hours.to_pylist()}
+    return stats
+
+
+def _by_hour(hours: dict[int, tuple[int, int]], k: int, count: Any) -> list[dict[str, Any]]:
     """Records per local hour; consecutive hours seen for fewer than k agents merge into one masked range."""
     out: list[dict[str, Any]] = []
     for hour in sorted(hours):
-        small = is_small(len(hours[hour]), k)
+        agents, records = hours[hour]
+        small = is_small(agents, k)
         if small and out and out[-1]["masked"] and out[-1]["until"] == hour - 1:
             out[-1]["until"] = hour
             continue
         out.append({"hour": hour, "until": hour, "masked": small,
-                    "records": count(len(hours[hour])) if small else records[hour]})
+                    "records": count(agents) if small else records})
     return out
 
 
-def _bins(values: Any) -> list[tuple[int, int]]:
+def _bins(per_agent: Counter[int]) -> list[tuple[int, int]]:
+    """(bin, agents) for agents counted by how many records they have."""
     counts: Counter[int] = Counter()
-    for v in values:
-        counts[max(i for i, low in enumerate(PER_AGENT_BINS) if v > low or i == 0)] += 1
+    for v, agents in per_agent.items():
+        counts[max(i for i, low in enumerate(PER_AGENT_BINS) if v > low or i == 0)] += agents
     return sorted(counts.items())
 
 

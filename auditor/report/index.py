@@ -23,6 +23,7 @@ class ReportIndex:
 
     def __init__(self, dataset: Dataset, result: AuditResult) -> None:
         self.dataset = dataset
+        dataset.index_by_agent()  # now, so that forked workers share it instead of each building its own
         self.identifiers: list[str] = dataset.agents()
         retention = result.metrics.get("retention")
         self.retention: dict[str, list[dict[str, Any]]] = {}
@@ -37,4 +38,4 @@ class ReportIndex:
 
     def rows(self, kind: str, identifiers: Iterable[str]) -> pa.Table | None:
         """The rows of ``kind`` held under any of ``identifiers``, in the input's order (None: no such kind)."""
-        return self.dataset.rows_of(kind, identifiers) if kind in self.dataset.tables else None
+        return self.dataset.rows_of(kind, identifiers) if kind in self.dataset.kinds() else None

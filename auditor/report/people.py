@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditor.model import Dataset, tool_agent_pairs
 from auditor.policy import Policy
 
 ANY_TOOL = "*"
@@ -60,19 +61,14 @@ class Person:
         return pc.fill_null(mask, pa.scalar(False))
 
 
-def pairs_in(tables: Mapping[str, pa.Table]) -> set[tuple[str, str]]:
-    """Every (tool, identifier) pair present in the inputs."""
-    found: set[tuple[str, str]] = set()
-    for table in tables.values():
-        distinct = table.select(["tool", "agent"]).group_by(["tool", "agent"]).aggregate([])
-        found.update((tool, agent) for tool, agent in zip(distinct.column("tool").to_pylist(),
-                                                          distinct.column("agent").to_pylist(), strict=True)
-                     if tool is not None and agent is not None)
-    return found
+def pairs_in(tables: Dataset | Mapping[str, pa.Table]) -> set[tuple[str, str]]:
+    """Every (tool, identifier) pair present in the inputs (a dataset finds them without loading a kind)."""
+    return tables.tool_agents() if isinstance(tables, Dataset) else tool_agent_pairs(tables.values())
 
 
-def people(tables: Mapping[str, pa.Table], policy: Policy | None) -> list[Person]:
-    """One Person per declared person found in the inputs, plus one per identifier left unmapped; sorted."""
+def people(tables: Dataset | Mapping[str, pa.Table], policy: Policy | None) -> list[Person]:
+    """One Person per declared person found in the inputs (a dataset, or tables by kind), plus one per
+    identifier left unmapped; sorted."""
     exact = {(tool, ident): person for person, tool, ident in (policy.identity if policy else ()) if tool != ANY_TOOL}
     anywhere = {ident: person for person, tool, ident in (policy.identity if policy else ()) if tool == ANY_TOOL}
     tool_specific = {ident for _, ident in exact}

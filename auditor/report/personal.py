@@ -34,16 +34,19 @@ def as_person(who: Person | str) -> Person:
 
 
 def agent_tables(dataset: Dataset, who: Person | str, index: ReportIndex | None = None) -> dict[str, pa.Table]:
-    """The person's rows of every kind (the one filter every personal figure goes through)."""
+    """The person's rows of every kind (the one filter every personal figure goes through).
+
+    Only the rows of the person's identifiers are ever read (the dataset's per-agent index), never a
+    whole kind; identifiers that are theirs in some tools only are then narrowed to those tools.
+    """
     person = as_person(who)
     out = {}
-    for kind, table in sorted(dataset.tables.items()):
-        candidates = index.rows(kind, person.identifiers) if index is not None else None
-        if candidates is not None and person.any_tool:
-            mine = candidates  # the index already holds exactly these identifiers' rows
-        else:
-            table = candidates if candidates is not None else table
-            mine = table.filter(person.mask(table))
+    for kind in dataset.kinds():
+        mine = index.rows(kind, person.identifiers) if index is not None else None
+        if mine is None:
+            mine = dataset.rows_of(kind, person.identifiers)
+        if not person.any_tool:
+            mine = mine.filter(person.mask(mine))
         if mine.num_rows:
             out[kind] = mine
     return out

@@ -99,7 +99,8 @@ def write_people(dataset: Dataset, result: AuditResult, chosen: Sequence[Person]
                  index: ReportIndex, workers: int | None = None) -> list[list[Path]]:
     """Every chosen person's folder under ``out/agents``, on every core for large batches (same bytes, same order).
 
-    Workers are forked so they share the loaded tables without copying; where fork does not exist
+    Workers are forked so they share the loaded tables and ``index`` (built before) without copying; a
+    workspace dataset's workers each read their people's rows from its sorted files. Where fork does not exist
     (Windows, macOS defaults) the reports are written one after the other.
     """
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
@@ -121,7 +122,7 @@ def _write_job(job: tuple[Person, Path]) -> list[Path]:
 
 def selected_people(dataset: Dataset, result: AuditResult, wanted: Sequence[str] | None) -> list[Person]:
     """Everyone (one per person of the identity map, else per identifier), or those named or holding ``wanted``."""
-    everyone = people(dataset.tables, result.policy)
+    everyone = people(dataset, result.policy)
     if wanted is None:
         return everyone
     chosen = {person.name: person for name in wanted if (person := find(everyone, name)) is not None}

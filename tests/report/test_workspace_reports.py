@@ -1,0 +1,96 @@
+"""Reports of a dataset kept in a Parquet workspace (large inputs) are the in-memory reports, byte for byte,
+and are written without ever reading a whole kind into memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from auditor import api, model
+from auditor.model import Dataset
+from auditor.policy import load_policy
+from auditor.report import committee, personal, render, write
+from auditor.report.people import people
+from auditor.rules.engine import AuditResult, audit
+from auditor.synth.world import World
+from tests.conftest import SAMPLES
+from tests.unit.test_samples import SAMPLE_DAYS
+
+KEY = b"workspace-key-not-secret-0123456"
+EPOCH = "1774000000"
+OPTIONS = write.Options(lang="fr", k=2, formats=("html", "md", "json"), key=KEY)
+
+
+@dataclass
+class Both:
+    memory: Dataset
+    space: Dataset
+    memory_result: AuditResult
+    space_result: AuditResult
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Both:
+    """The sample exports and their declaration (people holding several identifiers), loaded both ways."""
+    declaration = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    declaration.write_text(yaml.safe_dump(World(days=SAMPLE_DAYS).policy(), allow_unicode=True), encoding="utf-8")
+    policy = load_policy(declaration)
+    memory = api.load([SAMPLES])
+    space = api.load([SAMPLES], api.ReadOptions(large_input_bytes=0))
+    assert memory.workspace is None and space.workspace is not None
+    return Both(memory, space, audit(memory, policy), audit(space, policy))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_workspace_reports_are_the_in_memory_reports_byte_for_byte(
+        both: Both, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    write.write_all(both.memory, both.memory_result, tmp_path / "memory", OPTIONS)
+    monkeypatch.setattr(write, "PARALLEL_MIN", 2)  # and through forked workers
+    write.write_all(both.space, both.space_result, tmp_path / "space", OPTIONS)
+    expected, got = _files(tmp_path / "memory"), _files(tmp_path / "space")
+    assert sorted(got) == sorted(expected)
+    assert sum(name.endswith("report.json") for name in got) == len(people(both.memory, both.memory_result.policy))
+    assert [name for name in expected if got[name] != expected[name]] == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_workspace_committee_and_personal_views_match(both: Both, lang: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for k in (2, 5):
+        expected = committee.build(both.memory, both.memory_result, KEY, k, lang)
+        assert committee.build(both.space, both.space_result, KEY, k, lang) == expected
+    everyone = people(both.memory, both.memory_result.policy)
+    assert people(both.space, both.space_result.policy) == everyone
+    several = [p for p in everyone if len(p.identifiers) > 1]
+    assert several, "the declaration gives some people several identifiers"
+    for who in [*several[:3], *both.memory.agents()]:  # people with several identifiers, then each identifier
+        expected_text = render.render(personal.build(both.memory, both.memory_result, who, lang), "md")
+        assert render.render(personal.build(both.space, both.space_result, who, lang), "md") == expected_text
+
+
+def test_workspace_reports_never_read_a_whole_kind(both: Both, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    space = both.space
+    fresh = Dataset.in_workspace(space.workspace, space.rejects, space.provenance, space.skipped)  # type: ignore[arg-type]
+    read: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        read.append(args)
+        raise AssertionError("a whole kind was read into memory")
+
+    monkeypatch.setattr(pq, "read_table", refuse)
+    monkeypatch.setattr(model.ParquetTables, "__getitem__", refuse)
+    written = write.write_all(fresh, both.space_result, tmp_path / "out", OPTIONS)
+    assert read == []
+    assert any(p.name == "committee.html" for p in written)
+    assert sum(p.name == "report.json" for p in written) == len(people(space, both.space_result.policy))

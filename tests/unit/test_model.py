@@ -1,0 +1,89 @@
+"""Dataset accessors: a workspace dataset gives each agent's rows exactly as the in-memory one, without
+reading a whole kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from auditor import api, model
+from auditor.model import Dataset
+from auditor.synth import scale
+
+ROWS = 3000
+
+
+@pytest.fixture
+def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Dataset, Dataset]:
+    """The same positions in memory and in a workspace, sorted copies in row groups of 7 rows (so that agents
+    straddle row groups and reader batches)."""
+    monkeypatch.setattr(model, "SORTED_ROW_GROUP", 7)
+    monkeypatch.setattr(model, "SORT_BUCKET_ROWS", 500)  # and sorted in several buckets of agents
+    path = scale.write("positions-csv", ROWS, tmp_path / "in", agents=40, seed=5)
+    memory = api.load([path])
+    space = api.load([path], api.ReadOptions(large_input_bytes=0))
+    assert memory.workspace is None and space.workspace is not None
+    return memory, space
+
+
+def _no_whole_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a whole kind was read into memory")
+
+    monkeypatch.setattr(pq, "read_table", refuse)
+    monkeypatch.setattr(model.ParquetTables, "__getitem__", refuse)
+
+
+def test_workspace_rows_of_each_agent_equal_the_in_memory_ones(pair: tuple[Dataset, Dataset],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    memory, space = pair
+    agents = memory.agents()
+    _no_whole_reads(monkeypatch)
+    assert space.agents() == agents and len(agents) == 40
+    for agent in [*agents, "nobody"]:
+        assert space.agent_rows("positions", agent).equals(memory.agent_rows("positions", agent))
+    for several in (agents[:3], agents[5:40:7], [agents[-1], agents[0], "nobody"]):
+        mine = space.rows_of("positions", several)
+        assert mine.equals(memory.rows_of("positions", several))
+        assert mine.column("source_row").to_pylist() == sorted(mine.column("source_row").to_pylist())
+    assert space.rows_of("positions", []).schema == memory.tables["positions"].schema
+
+
+def test_workspace_kinds_and_pairs_need_no_table(pair: tuple[Dataset, Dataset],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    memory, space = pair
+    _no_whole_reads(monkeypatch)
+    assert "positions" in space.tables and "web_requests" not in space.tables
+    assert space.kinds() == memory.kinds() == ["positions"]
+    assert space.tool_agents() == memory.tool_agents()
+    with pytest.raises(KeyError):
+        space.rows_of("web_requests", ["x"])
+
+
+def test_sorted_copy_keeps_input_order_within_an_agent_and_leaves_missing_agents_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "SORTED_ROW_GROUP", 2)
+    monkeypatch.setattr(model, "SORT_BUCKET_ROWS", 2)  # buckets: a, b (more rows than a bucket), c
+    table = pa.table({"agent": ["b", None, "a", "b", "a", None, "c", "b"], "x": list(range(8))})
+    pq.write_table(table, tmp_path / "t.parquet")
+    on_disk = model.ParquetIndex.build(tmp_path / "t.parquet", tmp_path / "sorted.parquet", table.schema)
+    in_memory = model.MemoryIndex(table)
+    assert on_disk.bounds == in_memory.bounds == {"a": (0, 2), "b": (2, 5), "c": (5, 6)}
+    for agents in (["a"], ["b"], ["a", "b"], ["a", "b", "c"], ["nobody"], []):
+        assert on_disk.rows(agents).equals(in_memory.rows(agents)), agents
+    assert on_disk.rows(["b", "c"]).column("x").to_pylist() == [0, 3, 6, 7]
+
+
+def test_the_sorted_copy_is_made_once_per_dataset(pair: tuple[Dataset, Dataset]) -> None:
+    _, space = pair
+    space.index_by_agent()
+    sorted_copy = space.workspace / "by_agent" / "positions.parquet"  # type: ignore[operator]
+    built = sorted_copy.stat().st_mtime_ns
+    for agent in space.agents()[:5]:
+        space.agent_rows("positions", agent)
+    space.index_by_agent()
+    assert sorted_copy.stat().st_mtime_ns == built
