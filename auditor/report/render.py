@@ -12,7 +12,7 @@ import jinja2
 import jsonschema
 from markupsafe import Markup
 
-from auditor.i18n import t
+from auditor.i18n import format_number, t
 from auditor.schemas import schemas_dir
 
 #: Text formats of a report (``render``); "pdf" is printed from the HTML and needs the ``auditor[pdf]`` extra.
@@ -48,6 +48,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def _number(value: Any, lang: str) -> Any:
+    """Counts as people read them ("10 000 000"); a masked count ("moins de 5") is already text."""
+    return format_number(value, lang) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 def html(view: dict[str, Any]) -> str:
     lang = view["lang"]
     charts = {
@@ -55,7 +60,7 @@ def html(view: dict[str, Any]) -> str:
         for tool in view.get("tools", [])
     }
     return environment().get_template(f"{view['type']}.html.j2").render(
-        v=view, charts=charts, t=lambda key, **kw: t(key, lang, **kw))
+        v=view, charts=charts, t=lambda key, **kw: t(key, lang, **kw), n=lambda x: _number(x, lang))
 
 
 def index_html(view: dict[str, Any], links: list[dict[str, Any]]) -> str:
@@ -66,7 +71,7 @@ def index_html(view: dict[str, Any], links: list[dict[str, Any]]) -> str:
 def markdown(view: dict[str, Any]) -> str:
     lang = view["lang"]
     return environment().get_template(f"{view['type']}.md.j2").render(
-        v=view, t=lambda key, **kw: t(key, lang, **kw))
+        v=view, t=lambda key, **kw: t(key, lang, **kw), n=lambda x: _number(x, lang))
 
 
 def as_json(view: dict[str, Any]) -> str:
