@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyarrow.compute as pc
 import pytest
 
 from auditor import api
 from auditor.synth import scale
+from tests.helpers import fast_blocks
 
 ROWS = 3000
 
@@ -30,16 +30,7 @@ def test_scale_exports_parse_without_a_reject_and_repeat_byte_for_byte(fmt: str,
 def test_scale_exports_take_the_vectorised_path(fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from auditor.sources import profiles, proxy_fast
 
-    taken: list[bool] = []
-    module: Any = profiles if fmt == "positions-csv" else proxy_fast
-    original = module.read_block
-
-    def spy(*args: Any) -> Any:
-        result = original(*args)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(module, "read_block", spy)
+    taken = fast_blocks(monkeypatch, profiles if fmt == "positions-csv" else proxy_fast)
     path = scale.write(fmt, ROWS, tmp_path, agents=40)
     assert sum(b.num_rows for b in api.read(path).batches()) == ROWS
     assert taken and all(taken)

@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.api import ReadOptions, load
-from auditor.sources import base, profiles, profiles_fast, registry
-from auditor.sources.base import Source
+from auditor.sources import profiles, profiles_fast, registry
 from auditor.sources.profiles import ProfileParser
+from tests.helpers import both_paths, fast_blocks
 
 QMATIC = "qmatic-statdb-csv"
 HEADER = ("NAME,YEAR,MONTH,DAY,HOUR,MINUTE,STAFF FIRST_NAME,STAFF LAST_NAME,Staff User Name,CUSTOMER NAME,"
@@ -61,31 +60,11 @@ def _edgy_qmatic() -> bytes:
 
 
 def _both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch, block: int = 256) -> list[Any]:
-    """(rows, rejects, provenance counts) read with the fast path on and off, small blocks to mix both."""
-    out = []
-    for vectorised in (True, False):
-        monkeypatch.setattr(ProfileParser, "vectorised", vectorised)
-        monkeypatch.setattr(base, "BLOCK_BYTES", block)
-        dataset = load([Source.from_bytes(data, "qmatic_statdb.csv")], ReadOptions(parser=QMATIC))
-        table = dataset.tables.get("queue_tickets")
-        p = dataset.provenance[0]
-        out.append((table.to_pylist() if table is not None else [], dataset.rejects.to_pylist(),
-                    (p.rows_in, p.rows_parsed, p.rows_rejected, p.warnings)))
-    return out
+    return both_paths(data, "qmatic_statdb.csv", QMATIC, ProfileParser, block, monkeypatch)
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each block read went through the fast path."""
-    taken: list[bool] = []
-    original = profiles_fast.read_block
-
-    def spy(block: bytes, plan: profiles_fast.FastPlan) -> Any:
-        result = original(block, plan)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(profiles, "read_block", spy)
-    return taken
+    return fast_blocks(monkeypatch, profiles)
 
 
 @pytest.mark.parametrize("block", [64, 256, 4096, 1 << 20])

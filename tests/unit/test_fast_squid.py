@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.api import ReadOptions, load
-from auditor.sources import base, proxy_fast
-from auditor.sources.base import Source
+from auditor.sources import proxy_fast
 from auditor.sources.proxy_logs import SquidNative
+from tests.helpers import both_paths, fast_blocks
 
 
 def _line(stamp: str, elapsed: str, rest: str = "10.0.0.1 TCP_MISS/200 512 GET http://a.fr/p u1 HIER_DIRECT/1.2.3.4 -",
@@ -21,30 +20,11 @@ def _line(stamp: str, elapsed: str, rest: str = "10.0.0.1 TCP_MISS/200 512 GET h
 
 
 def _both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch, block: int) -> list[Any]:
-    """(rows, rejects, provenance counts) with the fast path on and off."""
-    out = []
-    for vectorised in (True, False):
-        monkeypatch.setattr(SquidNative, "vectorised", vectorised)
-        monkeypatch.setattr(base, "BLOCK_BYTES", block)
-        dataset = load([Source.from_bytes(data, "access.log")], ReadOptions(parser="squid-native"))
-        table = dataset.tables.get("web_requests")
-        p = dataset.provenance[0]
-        out.append((table.to_pylist() if table is not None else [], dataset.rejects.to_pylist(),
-                    (p.rows_in, p.rows_parsed, p.rows_rejected, p.warnings)))
-    return out
+    return both_paths(data, "access.log", "squid-native", SquidNative, block, monkeypatch)
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    taken: list[bool] = []
-    original = proxy_fast.read_block
-
-    def spy(*args: Any) -> Any:
-        result = original(*args)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(proxy_fast, "read_block", spy)
-    return taken
+    return fast_blocks(monkeypatch, proxy_fast)
 
 
 PADDINGS = [_line("1774422622.000", f"{n:6d}") for n in (0, 7, 42, 999, 12345, 999999, 1234567, 12345678901)]

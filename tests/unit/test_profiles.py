@@ -29,6 +29,7 @@ from auditor.sources import profiles, registry
 from auditor.sources.base import HEAD_SIZE, Head, ParseContext, Source
 from auditor.sources.profiles import ProfileParser, make_parser, normalise, profile_from_data
 from tests.conftest import SAMPLES, real_exports
+from tests.helpers import both_paths, fast_blocks
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -577,19 +578,7 @@ def test_profiles_folder_only_holds_profiles_and_the_readme() -> None:
 # --- the vectorised path (profiles_fast.py) reads exactly what the row path reads ------------------------
 
 def _both_paths(data: bytes, name: str, parser: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """(table, rejects, provenance counts) read with the fast path on and off, tiny blocks to mix both."""
-    from auditor.sources import base
-
-    out = []
-    for vectorised in (True, False):
-        monkeypatch.setattr(ProfileParser, "vectorised", vectorised)
-        monkeypatch.setattr(base, "BLOCK_BYTES", 256)
-        dataset = load([Source.from_bytes(data, name)], ReadOptions(parser=parser))
-        table = dataset.tables.get(registry.get(parser).kind)
-        p = dataset.provenance[0]
-        out.append((table.to_pylist() if table is not None else [], dataset.rejects.to_pylist(),
-                     (p.rows_in, p.rows_parsed, p.rows_rejected, p.warnings)))
-    return out
+    return both_paths(data, name, parser, ProfileParser, 256, monkeypatch)
 
 
 def _edgy_positions() -> bytes:
@@ -626,17 +615,7 @@ def test_fast_and_row_paths_agree_on_samples_and_edges(monkeypatch: pytest.Monke
 
 
 def test_the_fast_path_is_taken_on_plain_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor.sources import profiles_fast
-
-    taken: list[bool] = []
-    original = profiles_fast.read_block
-
-    def spy(block: bytes, plan: profiles_fast.FastPlan) -> Any:
-        result = original(block, plan)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(profiles, "read_block", spy)
+    taken = fast_blocks(monkeypatch, profiles)
     _both_paths(_edgy_positions(), "export.csv", POSITIONS, monkeypatch)
     assert any(taken) and not all(taken)
 

@@ -16,7 +16,7 @@ from auditor.sources import registry
 from auditor.sources.base import Head, Source
 from auditor.sources.proxy_logs import MONTHS, clf_stamp, clf_time, domain_of
 from tests.conftest import SAMPLES, real_exports
-from tests.helpers import rejects_of
+from tests.helpers import both_paths, fast_blocks, rejects_of
 
 NATIVE = (
     "1740826800.123    150 192.0.2.10 TCP_MISS/200 5120 GET http://www.service-public.fr/particuliers/vosdroits"
@@ -463,20 +463,9 @@ def test_w3c_render_maps_squid_actions_to_a_verdict() -> None:
 # --- the vectorised path (proxy_fast.py) reads exactly what the row path reads -------------------------
 
 def _both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """(table, rejects, provenance counts) with the fast path on and off, tiny blocks to mix both."""
-    from auditor.sources import base
     from auditor.sources.proxy_logs import SquidNative
 
-    out = []
-    for vectorised in (True, False):
-        monkeypatch.setattr(SquidNative, "vectorised", vectorised)
-        monkeypatch.setattr(base, "BLOCK_BYTES", 300)
-        dataset = load([Source.from_bytes(data, "access.log")], ReadOptions(parser="squid-native"))
-        table = dataset.tables.get("web_requests")
-        p = dataset.provenance[0]
-        out.append((table.to_pylist() if table is not None else [], dataset.rejects.to_pylist(),
-                     (p.rows_in, p.rows_parsed, p.rows_rejected, p.warnings)))
-    return out
+    return both_paths(data, "access.log", "squid-native", SquidNative, 300, monkeypatch)
 
 
 EDGY_NATIVE = [
@@ -510,15 +499,7 @@ def test_fast_and_row_paths_agree_on_samples_and_edges(monkeypatch: pytest.Monke
 def test_the_fast_path_is_taken_on_plain_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     from auditor.sources import proxy_fast
 
-    taken: list[bool] = []
-    original = proxy_fast.read_block
-
-    def spy(*args: Any) -> Any:
-        result = original(*args)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(proxy_fast, "read_block", spy)
+    taken = fast_blocks(monkeypatch, proxy_fast)
     _both_paths(("\n".join(EDGY_NATIVE * 3) + "\n").encode() + (SAMPLES / "squid-native.log").read_bytes(),
                 monkeypatch)
     assert any(taken) and not all(taken)
