@@ -173,17 +173,12 @@ def tool_agent_pairs(tables: Iterable[pa.Table]) -> set[tuple[str, str]]:
 
 @contextmanager
 def _connect(spill: Path | None) -> Iterator[Any]:
-    """A DuckDB connection in UTC; with ``spill``, under ``AUDITOR_MEMORY_LIMIT`` and spilling there."""
-    import duckdb
+    """The metrics' DuckDB connection (``metrics.runner.connect``), closed after use; a big scan may spill."""
+    from auditor.metrics.runner import connect
 
-    con = duckdb.connect(":memory:")
+    con = connect(spill)
     try:
-        con.execute("SET TimeZone = 'UTC'")
         if spill is not None:
-            from auditor.metrics.runner import memory_limit
-
-            con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
-            con.execute("SET temp_directory = $dir", {"dir": str(spill)})
             con.execute("SET preserve_insertion_order = false")  # only ORDER BY orders: lets big scans spill
         yield con
     finally:

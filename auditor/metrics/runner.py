@@ -71,6 +71,18 @@ def bucket_rows() -> int:
     return BUCKET_ROWS or max(10_000, memory_limit_bytes() // BYTES_PER_BUCKET_ROW)
 
 
+def connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC, its progress bar off (it writes to stdout; ours is on stderr); with ``spill``,
+    under the memory setting and spilling into that folder beyond it."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    if spill is not None:
+        con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
+        con.execute("SET temp_directory = $dir", {"dir": str(spill)})
+    return con
+
+
 class MetricRunner:
     """One DuckDB connection holding the inputs; metrics run on demand, each at most once."""
 
@@ -85,12 +97,8 @@ class MetricRunner:
     ) -> None:
         self.policy = policy or default_policy()
         self.progress = progress
-        self.con = duckdb.connect(":memory:")
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")  # it writes to stdout; ours is on stderr
         self._spill = tempfile.TemporaryDirectory(prefix="auditor-duckdb-")
-        self.con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
-        self.con.execute("SET temp_directory = $dir", {"dir": self._spill.name})
+        self.con = connect(Path(self._spill.name))
         self._keep: list[object] = []  # Arrow tables must outlive the connection's views of them
         self.results: dict[str, pa.Table] = {}
         self._names: set[str] = set()
@@ -98,12 +106,12 @@ class MetricRunner:
         if parquet_dir is None and sum(t.num_rows for t in tables.values()) < SMALL_INPUT_ROWS:
             self.con.execute("SET threads = 1")  # thread start-up costs more than it saves on small inputs
         self.parquet_dir = parquet_dir
-        if parquet_dir is not None:
+        on_disk = self._parquet_kinds()
+        if on_disk:
             self._register_kinds()
+        self._names.update(on_disk)
         for kind in schemas.KINDS:
-            if parquet_dir is not None and (parquet_dir / f"{kind}.parquet").exists():
-                self._names.add(kind)
-            else:
+            if kind not in on_disk:
                 self.register(kind, tables.get(kind, schemas.empty_table(kind)))
         years = _arrow_years(tables) if parquet_dir is None else self._years()
         for name, table in self.policy.tables(years).items():
