@@ -35,16 +35,9 @@ day_segments AS (
     JOIN segments s ON s.grp = d.grp AND s.isodow = d.isodow
     WHERE NOT EXISTS (SELECT 1 FROM policy_holidays x WHERE x.day = d.local_day)
 ),
-marks AS (
-    SELECT DISTINCT person, local_day, CAST(floor(minute) AS BIGINT) AS minute FROM events
-),
--- A minute is covered when a record lies within 15 minutes of it: each record covers [m - 15, m + 16). All
--- these spans have the same length, so the part of one that no earlier record of the day covers starts where
--- the previous record's span ends: the covered minutes are a sum over records, with a single sort.
-reach AS (
+reach AS (  -- the minutes a trace covers (15 either side), less those the previous trace covered already
     SELECT person, local_day, minute + 16 AS new_end,
-           greatest(minute - 15, coalesce(lag(minute) OVER (PARTITION BY person, local_day ORDER BY minute) + 16,
-                                          minute - 15)) AS new_start
+           greatest(minute - 15, coalesce(prev_minute + 16, minute - 15)) AS new_start
     FROM marks
 ),
 shift_totals AS (

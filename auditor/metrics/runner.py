@@ -26,6 +26,7 @@ from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.metrics.catalog import MetricSpec, metrics, views
+from auditor.metrics.sequence import add_previous, distinct_marks
 from auditor.policy import Policy, default_policy
 from auditor.rules.reference import reference_tables
 
@@ -41,6 +42,11 @@ MEMORY_CAP_MB = 512
 BYTES_PER_BUCKET_ROW = 512
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
 BUCKET_ROWS: int | None = None
+#: Rows per batch of an Arrow table DuckDB reads: a batch is a unit of work for one of its threads.
+SCAN_BATCH_ROWS = 1 << 16
+#: Views whose SQL result is completed in Python before the metrics read it (a step SQL does slowly).
+COMPLETED_IN_PYTHON: dict[str, Callable[[pa.Table], pa.Table]] = {"events": add_previous,
+                                                                   "marks": distinct_marks}
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -100,6 +106,7 @@ class MetricRunner:
         self._spill = tempfile.TemporaryDirectory(prefix="auditor-duckdb-")
         self.con = connect(Path(self._spill.name))
         self._keep: list[object] = []  # Arrow tables must outlive the connection's views of them
+        self._completed: dict[str, pa.Table] = {}  # views completed in Python (one bucket's at a time)
         self.results: dict[str, pa.Table] = {}
         self._names: set[str] = set()
         tables = dict(tables or {})
@@ -157,6 +164,13 @@ class MetricRunner:
         body = _strip_header(spec.sql)
         if spec.role == "macro":
             self.con.execute(body)
+        elif spec.name in COMPLETED_IN_PYTHON:
+            done = COMPLETED_IN_PYTHON[spec.name](self.con.sql(body).to_arrow_table())
+            # read in place, in batches both threads can share (as fast as a DuckDB table, without the copy)
+            done = pa.Table.from_batches(done.to_batches(max_chunksize=SCAN_BATCH_ROWS), schema=done.schema)
+            self._completed[spec.name] = done
+            self.con.register(spec.name, done)
+            self._names.add(spec.name)
         else:  # materialise once: every metric reads it
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.name} AS {body}")
             self._names.add(spec.name)
@@ -232,7 +246,10 @@ class MetricRunner:
                 parts[name].append(result)
                 self.con.register(name, result)  # for a later metric of the same bucket that reads it
         for spec in bucket_views:
-            self.con.execute(f"DROP TABLE {spec.name}")
+            if self._completed.pop(spec.name, None) is not None:
+                self.con.unregister(spec.name)
+            else:
+                self.con.execute(f"DROP TABLE {spec.name}")
             self._names.discard(spec.name)
         self._register_kinds()
         for name, tables in parts.items():

@@ -7,14 +7,16 @@
 --   le service. L'heure retenue est celle de l'acte (début du rendez-vous, appel du ticket, position,
 --   requête, pointage, soin, action) ; « busy_until » est la fin de l'acte quand elle existe. Chaque
 --   événement connaît aussi l'enregistrement précédent du même agent le même jour (heure locale) :
---   l'intervalle depuis celui-ci, la fin la plus tardive des actes précédents et leur catégorie.
+--   l'intervalle depuis celui-ci, la fin la plus tardive des actes précédents et sa catégorie (colonnes
+--   ajoutées par auditor/metrics/sequence.py, qui en donne la définition en SQL).
 -- en: One event per row of every export, with its local time and its place in the declared schedule:
 --   in shift, outside hours, in a break, on a rest day or public holiday, in delegation hours; "slot"
 --   makes it one category, in this order of priority: public holiday, rest day (not a working day of
 --   the group), declared break, outside declared hours, or in shift. The time used is the time of the
 --   act (appointment start, ticket call, fix, request, punch, care act, action); "busy_until" is the end
 --   of the act when known. Each event also knows the same agent's previous record on the same (local)
---   day: the interval since it, the latest end of the earlier acts and the previous record's slot.
+--   day: the interval since it, the latest end of the earlier acts and the previous record's slot
+--   (columns added by auditor/metrics/sequence.py, which gives their definition in SQL).
 WITH raw AS (
     SELECT 'appointments' AS kind, tool, agent, "start" AS t, "end" AS t_end FROM appointments
     UNION ALL
@@ -102,13 +104,4 @@ slotted AS (
            END AS slot
     FROM classified c
 )
--- One sort for every metric that follows an agent's day in order (sampling interval, gaps between acts).
-SELECT s.*,
-       epoch(s.t - lag(s.t) OVER day_order) AS interval_s,
-       lag(s.slot) OVER day_order AS prev_slot,
-       max(s.busy_until) OVER earlier AS prev_busy_until,
-       max(s.busy_minute) OVER earlier AS prev_busy_minute
-FROM slotted s
-WINDOW day_order AS (PARTITION BY s.kind, s.tool, s.agent, s.local_day ORDER BY s.t, s.busy_until),
-       earlier AS (PARTITION BY s.kind, s.tool, s.agent, s.local_day ORDER BY s.t, s.busy_until
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+SELECT * FROM slotted

@@ -1,0 +1,11 @@
+-- view: marks
+-- grain: person, local_day
+-- fr: Les minutes (heure locale) où une personne a laissé au moins une trace, dans n'importe quel export,
+--   un jour donné — une ligne par personne, jour et minute — avec la minute de sa trace précédente ce
+--   jour-là (« prev_minute ») : la base de la couverture des journées (linkage). Les répétitions sont
+--   écartées et prev_minute ajoutée par auditor/metrics/sequence.py, qui en donne la définition en SQL.
+-- en: The minutes (local time) in which a person left at least one trace, in any export, on a given day —
+--   one row per person, day and minute — with the minute of their previous trace that day
+--   ("prev_minute"): what the coverage of working days (linkage) is built on. Repeats are dropped and
+--   prev_minute added by auditor/metrics/sequence.py, which gives the definition in SQL.
+SELECT person, local_day, CAST(floor(minute) AS BIGINT) AS minute FROM events

@@ -1,0 +1,109 @@
+"""The previous record of each event (``metrics.sequence``) equals its definition, a DuckDB window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.metrics import sequence
+from auditor.metrics.sequence import MARKS_WINDOW_SQL, WINDOW_SQL, add_previous, distinct_marks
+
+UTC = dt.UTC
+EPOCH = dt.datetime(2026, 3, 28, 20, 0, tzinfo=UTC)  # a DST change in Paris the next night
+SLOTS = ("shift", "break", "off_hours", "rest_day", "holiday")
+
+
+@st.composite
+def events(draw: st.DrawFn) -> pa.Table:
+    """Events as the view places them: tied records (same agent, time and end) are identical, as in the view,
+    where every other column follows from those."""
+    rows = []
+    for _ in range(draw(st.integers(0, 40))):
+        kind = draw(st.sampled_from(["positions", "care_acts"]))
+        tool = draw(st.sampled_from(["a", "b"]))
+        agent = draw(st.sampled_from(["x", "y", "z", None]))
+        t = EPOCH + dt.timedelta(seconds=draw(st.integers(0, 3 * 86400)), microseconds=draw(st.integers(0, 2)))
+        busy = t + dt.timedelta(minutes=draw(st.sampled_from([0, 0, 1, 45, 600])))
+        day = (t + dt.timedelta(hours=1)).date()  # "local" day, one hour ahead of UTC
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=UTC) - dt.timedelta(hours=1)
+        slot = SLOTS[zlib.crc32(repr((kind, tool, agent, t)).encode()) % len(SLOTS)]
+        rows.append({"kind": kind, "tool": tool, "agent": agent, "t": t, "busy_until": busy, "local_day": day,
+                     "busy_minute": (busy - midnight).total_seconds() / 60, "slot": slot})
+    fields: list[pa.Field[Any]] = [
+        pa.field("kind", pa.string()), pa.field("tool", pa.string()), pa.field("agent", pa.string()),
+        pa.field("t", pa.timestamp("us", tz="UTC")), pa.field("busy_until", pa.timestamp("us", tz="UTC")),
+        pa.field("local_day", pa.date32()), pa.field("busy_minute", pa.float64()), pa.field("slot", pa.string())]
+    schema = pa.schema(fields)
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
+
+
+@settings(max_examples=150, deadline=None)
+@given(events(), st.sampled_from([sequence._CODE_LIMIT, 64]))
+def test_previous_record_equals_the_sql_window(table: pa.Table, code_limit: int) -> None:
+    """Also with a tiny integer range, where codes are renumbered and the sort falls back to a lexsort."""
+    sequence._CODE_LIMIT = code_limit
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("placed", table)
+    expected = con.sql(WINDOW_SQL.format(events="placed")).to_arrow_table()
+    try:
+        got = add_previous(table)
+    finally:
+        sequence._CODE_LIMIT = 1 << 62
+    assert got.schema.names == expected.schema.names
+    assert got.schema.types == expected.schema.types
+    assert _rows(got) == _rows(expected)
+
+
+def test_first_record_of_a_day_has_no_previous() -> None:
+    day = dt.date(2026, 3, 2)
+    t = [dt.datetime(2026, 3, 2, h, tzinfo=UTC) for h in (9, 8, 11)]
+    table = pa.table({"kind": ["positions"] * 3, "tool": ["a"] * 3, "agent": ["x"] * 3,
+                      "t": pa.array(t, pa.timestamp("us", tz="UTC")),
+                      "busy_until": pa.array([t[0], t[1] + dt.timedelta(hours=2), t[2]], pa.timestamp("us", tz="UTC")),
+                      "local_day": [day] * 3, "busy_minute": [540.0, 600.0, 660.0],
+                      "slot": ["shift", "off_hours", "shift"]})
+    got = add_previous(table).to_pydict()
+    assert got["interval_s"] == [3600.0, None, 7200.0]
+    assert got["prev_slot"] == ["off_hours", None, "shift"]
+    assert got["prev_busy_until"] == [t[1] + dt.timedelta(hours=2), None, t[1] + dt.timedelta(hours=2)]
+    assert got["prev_busy_minute"] == [600.0, None, 600.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["p", "q", None]), st.integers(0, 2), st.integers(0, 1439)),
+                max_size=40))
+def test_previous_mark_equals_the_sql_window(rows: list[tuple[str | None, int, int]]) -> None:
+    marks = pa.table({"person": pa.array([r[0] for r in rows], pa.string()),
+                      "local_day": pa.array([dt.date(2026, 3, 28) + dt.timedelta(days=r[1]) for r in rows],
+                                            pa.date32()),
+                      "minute": pa.array([r[2] for r in rows], pa.int64())})
+    con = duckdb.connect(":memory:")
+    con.register("marks", marks)
+    expected = con.sql(MARKS_WINDOW_SQL.format(traces="marks")).to_arrow_table()
+    got = distinct_marks(marks)
+    assert got.schema.types == expected.schema.types
+    assert _rows(got) == _rows(expected)
+
+
+def test_records_at_the_same_time_are_ordered_by_their_end() -> None:
+    t = dt.datetime(2026, 3, 2, 9, tzinfo=UTC)
+    ends = [t + dt.timedelta(minutes=m) for m in (30, 10, 20)]
+    table = pa.table({"kind": ["care_acts"] * 3, "tool": ["a"] * 3, "agent": ["x"] * 3,
+                      "t": pa.array([t] * 3, pa.timestamp("us", tz="UTC")),
+                      "busy_until": pa.array(ends, pa.timestamp("us", tz="UTC")),
+                      "local_day": [t.date()] * 3, "busy_minute": [630.0, 610.0, 620.0], "slot": ["shift"] * 3})
+    got = add_previous(table).to_pydict()
+    assert got["prev_busy_until"] == [ends[2], None, ends[1]]
+    assert got["prev_busy_minute"] == [620.0, None, 610.0]
+    assert got["interval_s"] == [0.0, None, 0.0]
