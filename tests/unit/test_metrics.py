@@ -68,6 +68,29 @@ delegation: [{agent: d, date: "2026-03-03", start: "09:00", end: "12:00"}]
     assert one(windows, agent="d")["n_delegation"] == 1
 
 
+def test_delegation_declared_for_the_person_or_the_identifier_by_weekday_or_date() -> None:
+    policy = parse_policy("""
+identity: [{person: Anne, ids: {gps: g1}}]
+delegation:
+  - {agent: Anne, weekday: mon, start: "14:00", end: "16:00"}
+  - {agent: g1, weekday: mon, start: "15:00", end: "17:00"}
+  - {agent: g1, date: "2026-03-03", start: "09:00", end: "10:00"}
+  - {agent: Anne, date: "2026-03-04", start: "09:00", end: "10:00"}
+""")
+    data = tables({"positions": [
+        {"agent": "g1", "time": "2026-03-02 14:30:00", "lat": 1.0, "lon": 1.0},  # Monday (local time): Anne's
+        {"agent": "g1", "time": "2026-03-02 15:30:00", "lat": 1.0, "lon": 1.0},  # both declarations
+        {"agent": "g1", "time": "2026-03-02 16:30:00", "lat": 1.0, "lon": 1.0},  # g1's
+        {"agent": "g1", "time": "2026-03-02 17:30:00", "lat": 1.0, "lon": 1.0},  # neither
+        {"agent": "g1", "time": "2026-03-03 09:30:00", "lat": 1.0, "lon": 1.0},  # Tuesday: g1's date
+        {"agent": "g1", "time": "2026-03-04 09:30:00", "lat": 1.0, "lon": 1.0},  # Wednesday: Anne's date
+        {"agent": "g1", "time": "2026-03-05 09:30:00", "lat": 1.0, "lon": 1.0},  # Thursday: neither
+        {"agent": "g1", "time": "2026-03-09 13:30:00", "lat": 1.0, "lon": 1.0},  # next Monday, before both
+    ]}, tool="gps")
+    windows = run_metrics(data, policy)["time_windows"]
+    assert one(windows, agent="g1")["n_delegation"] == 5
+
+
 def test_gaps_skip_breaks_and_count_bands() -> None:
     data = tables({"queue_tickets": [
         {"ticket": "1", "agent": "a", "called_at": "2026-03-02 09:00:00", "served_end": "2026-03-02 09:10:00"},

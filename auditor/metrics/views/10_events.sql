@@ -43,7 +43,7 @@ located AS (
            coalesce(i.person, r.agent) AS person,
            coalesce(i.grp, p.default_group) AS grp,
            timezone(p.tz, r.t) AS local_t,
-           timezone(p.tz, greatest(r.t, coalesce(r.t_end, r.t))) AS local_busy_until
+           CASE WHEN r.t_end > r.t THEN timezone(p.tz, r.t_end) ELSE timezone(p.tz, r.t) END AS local_busy_until
     FROM raw r
     CROSS JOIN policy_params p
     LEFT JOIN identities i ON i.agent = r.agent AND i.tool = r.tool
@@ -62,13 +62,15 @@ minute_slots AS (
           UNION SELECT grp, isodow FROM policy_workdays) g
     CROSS JOIN range(0, 1440) m(minute)
 ),
--- The same for declared delegation hours (trade-union time), per person and weekday or date.
-delegation_slots AS (
-    SELECT DISTINCT d.agent, d.isodow, d.day, CAST(m.minute AS INTEGER) AS minute
+-- The same for declared delegation hours (trade-union time), per person and weekday, or per person and date.
+delegation_minutes AS (
+    SELECT d.agent, d.isodow, d.day, CAST(m.minute AS INTEGER) AS minute
     FROM policy_delegation d
     CROSS JOIN range(0, 1440) m(minute)
     WHERE m.minute >= d.start_min AND m.minute < d.end_min
 ),
+weekly_delegation AS (SELECT DISTINCT agent, isodow, minute FROM delegation_minutes WHERE isodow IS NOT NULL),
+dated_delegation AS (SELECT DISTINCT agent, day, minute FROM delegation_minutes WHERE day IS NOT NULL),
 placed AS (
     SELECT l.*,
            CAST(l.local_t AS DATE) AS local_day,
@@ -85,13 +87,21 @@ classified AS (
            NOT coalesce(slot.is_workday, FALSE) AS is_rest_day,
            coalesce(slot.in_hours, FALSE) AS in_hours,
            coalesce(slot.in_break, FALSE) AS in_break,
-           EXISTS (SELECT 1 FROM delegation_slots d
-                   WHERE d.minute = CAST(floor(e.minute) AS INTEGER) AND (d.agent = e.agent OR d.agent = e.person)
-                     AND (d.isodow = e.isodow OR d.day = e.local_day)) AS in_delegation
+           coalesce(own_week.agent, person_week.agent, own_date.agent, person_date.agent) IS NOT NULL
+               AS in_delegation
     FROM placed e
     LEFT JOIN (SELECT DISTINCT day FROM policy_holidays) holiday ON holiday.day = e.local_day
     LEFT JOIN minute_slots slot
            ON slot.grp = e.grp AND slot.isodow = e.isodow AND slot.minute = CAST(floor(e.minute) AS INTEGER)
+    -- declared for the identifier or for the person it belongs to, by weekday or by date (equality lookups)
+    LEFT JOIN weekly_delegation own_week ON own_week.agent = e.agent AND own_week.isodow = e.isodow
+                                        AND own_week.minute = CAST(floor(e.minute) AS INTEGER)
+    LEFT JOIN weekly_delegation person_week ON person_week.agent = e.person AND person_week.isodow = e.isodow
+                                           AND person_week.minute = CAST(floor(e.minute) AS INTEGER)
+    LEFT JOIN dated_delegation own_date ON own_date.agent = e.agent AND own_date.day = e.local_day
+                                       AND own_date.minute = CAST(floor(e.minute) AS INTEGER)
+    LEFT JOIN dated_delegation person_date ON person_date.agent = e.person AND person_date.day = e.local_day
+                                          AND person_date.minute = CAST(floor(e.minute) AS INTEGER)
 ),
 slotted AS (
     SELECT c.*,
