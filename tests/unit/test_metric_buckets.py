@@ -40,11 +40,14 @@ def world_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return out / "exports", policy
 
 
-def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, Any],
+@pytest.mark.parametrize("workers", [1, 2])
+def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, Any], workers: int,
                                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Buckets measured one after the other, or two at a time on two databases."""
     exports, policy = world_exports
     whole = audit(api.load([exports]), policy)
     monkeypatch.setattr(runner, "BUCKET_ROWS", 500)  # the demo world's ~30 k rows in ~60 buckets
+    monkeypatch.setattr(runner, "BUCKET_WORKERS", workers)
     dataset = api.load([exports], api.ReadOptions(large_input_bytes=0))
     assert dataset.workspace is not None
     seen: list[int] = []
@@ -68,7 +71,7 @@ def test_memory_limit_setting_sets_duckdb_and_the_buckets(setting: str, expected
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUDITOR_MEMORY_LIMIT", setting)
     assert runner.memory_limit_bytes() == expected
-    assert runner.bucket_rows() == expected // runner.BYTES_PER_BUCKET_ROW
+    assert runner.bucket_rows() == expected // runner.BYTES_PER_BUCKET_ROW // runner.BUCKET_WORKERS
     with runner.MetricRunner() as metrics:
         setting_read = metrics.con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert setting_read.split()[1] in ("MiB", "GiB") and float(setting_read.split()[0]) > 0
