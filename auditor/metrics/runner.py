@@ -40,9 +40,10 @@ SMALL_INPUT_ROWS = 100_000
 #: the person buckets follows from it: the audit's memory is set, not driven by the input.
 MEMORY_SHARE = 0.25
 MEMORY_CAP_MB = 512
-#: DuckDB memory one input row of a bucket needs (the events table, its sort, per-agent quantiles): measured about
-#: 400 bytes, so 512 MB holds a bucket of a million rows.
-BYTES_PER_BUCKET_ROW = 512
+#: Memory one input row of a bucket needs while it is measured: the events in Arrow (about 100 bytes, twice while
+#: they are completed), DuckDB's work on them (per-agent quantiles, joins). Measured at 10 M fixes: 768 bytes keeps
+#: two workers under the setting (a worker's DuckDB gets a quarter of it, the events the rest).
+BYTES_PER_BUCKET_ROW = 768
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
 BUCKET_ROWS: int | None = None
 #: Person buckets measured at the same time, each on a DuckDB database of its own with one thread and its share
@@ -143,6 +144,7 @@ class MetricRunner:
                 self._create(spec)
         if self.buckets > 1:
             self._partition()
+            pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed (200 MB at 10 M)
 
     def register(self, name: str, table: pa.Table) -> None:
         self._shared[name] = table
@@ -276,7 +278,7 @@ class MetricRunner:
     def _worker(self, index: int, buckets: range, names: list[str], parts: dict[str, list[pa.Table | None]],
                 identities: pa.Table, lock: threading.Lock) -> None:
         """One bucket worker: a database of its own holding what the runner's holds but the kinds."""
-        con = connect(Path(self._spill.name) / f"worker-{index}", share=BUCKET_WORKERS)
+        con = connect(Path(self._spill.name) / f"worker-{index}", share=2 * BUCKET_WORKERS)  # half for the Arrow
         try:
             con.execute("SET threads = 1")
             for name, table in {**self._shared, "identities": identities}.items():
@@ -304,6 +306,7 @@ class MetricRunner:
                 result = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
                 parts[name][bucket] = result
                 con.register(name, result)  # for a later metric of the same bucket that reads it
+            pa.default_memory_pool().release_unused()
 
     @staticmethod
     def _bucket_views() -> list[MetricSpec]:
