@@ -16,23 +16,10 @@ WITH person_days AS (
 -- The declared minutes of each weekday, breaks removed, as runs of consecutive minutes: a few rows per group
 -- and weekday, so that coverage is computed on intervals and not minute by minute (a year of a large
 -- employer has hundreds of millions of shift minutes).
-policy_minutes AS (
-    SELECT h.grp, h.isodow, h.start_min, h.end_min, m.minute
-    FROM policy_hours h
-    CROSS JOIN LATERAL (SELECT unnest(range(h.start_min, h.end_min)) AS minute) m
-    WHERE NOT EXISTS (SELECT 1 FROM policy_breaks b WHERE b.grp = h.grp AND b.isodow = h.isodow
-                      AND m.minute >= b.start_min AND m.minute < b.end_min)
-),
-segments AS (
-    SELECT grp, isodow, min(minute) AS seg_start, max(minute) + 1 AS seg_end
-    FROM (SELECT *, minute - row_number() OVER (PARTITION BY grp, isodow, start_min, end_min ORDER BY minute)
-                   AS run FROM policy_minutes)
-    GROUP BY grp, isodow, start_min, end_min, run
-),
 day_segments AS (
     SELECT d.person, d.local_day, s.seg_start, s.seg_end
     FROM person_days d
-    JOIN segments s ON s.grp = d.grp AND s.isodow = d.isodow
+    JOIN shift_segments s ON s.grp = d.grp AND s.isodow = d.isodow
     WHERE NOT EXISTS (SELECT 1 FROM policy_holidays x WHERE x.day = d.local_day)
 ),
 reach AS (  -- the minutes a trace covers (15 either side), less those the previous trace covered already

@@ -263,11 +263,12 @@ class MetricRunner:
                 self._names.discard(spec.name)
             self._register_kinds()
         else:
-            identities = self.con.sql("SELECT * FROM identities").to_arrow_table()
+            common = {spec.name: self.con.sql(f"SELECT * FROM {spec.name}").to_arrow_table()
+                      for spec in views() if spec.role == "view" and not per_person(spec)}
             lock = threading.Lock()
             with ThreadPoolExecutor(workers) as pool:
                 done = [pool.submit(self._worker, index, range(index, self.buckets, workers), names, parts,
-                                    identities, lock) for index in range(workers)]
+                                    common, lock) for index in range(workers)]
                 for future in done:
                     future.result()
         for name, tables in parts.items():
@@ -276,12 +277,13 @@ class MetricRunner:
             self.register(name, result)
 
     def _worker(self, index: int, buckets: range, names: list[str], parts: dict[str, list[pa.Table | None]],
-                identities: pa.Table, lock: threading.Lock) -> None:
-        """One bucket worker: a database of its own holding what the runner's holds but the kinds."""
+                common: dict[str, pa.Table], lock: threading.Lock) -> None:
+        """One bucket worker: a database of its own holding what the runner's holds but the kinds (``common``:
+        the views that are not per person, made once)."""
         con = connect(Path(self._spill.name) / f"worker-{index}", share=2 * BUCKET_WORKERS)  # half for the Arrow
         try:
             con.execute("SET threads = 1")
-            for name, table in {**self._shared, "identities": identities}.items():
+            for name, table in {**self._shared, **common}.items():
                 con.register(name, table)
             for spec in views():
                 if spec.role == "macro":

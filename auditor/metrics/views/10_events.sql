@@ -49,26 +49,6 @@ located AS (
     LEFT JOIN identities i ON i.agent = r.agent AND i.tool = r.tool
     WHERE r.t IS NOT NULL
 ),
--- Which weekdays are working days, which of their minutes are declared hours or breaks: a small table
--- (groups × 7 × 1,440), so that each event is placed by one equality join instead of range searches.
-minute_slots AS (
-    SELECT g.grp, g.isodow, CAST(m.minute AS INTEGER) AS minute,
-           EXISTS (SELECT 1 FROM policy_workdays w WHERE w.grp = g.grp AND w.isodow = g.isodow) AS is_workday,
-           EXISTS (SELECT 1 FROM policy_hours h WHERE h.grp = g.grp AND h.isodow = g.isodow
-                   AND m.minute >= h.start_min AND m.minute < h.end_min) AS in_hours,
-           EXISTS (SELECT 1 FROM policy_breaks b WHERE b.grp = g.grp AND b.isodow = g.isodow
-                   AND m.minute >= b.start_min AND m.minute < b.end_min) AS in_break
-    FROM (SELECT grp, isodow FROM policy_hours UNION SELECT grp, isodow FROM policy_breaks
-          UNION SELECT grp, isodow FROM policy_workdays) g
-    CROSS JOIN range(0, 1440) m(minute)
-),
--- The same for declared delegation hours (trade-union time), per person and weekday, or per person and date.
-delegation_minutes AS (
-    SELECT d.agent, d.isodow, d.day, CAST(m.minute AS INTEGER) AS minute
-    FROM policy_delegation d
-    CROSS JOIN range(0, 1440) m(minute)
-    WHERE m.minute >= d.start_min AND m.minute < d.end_min
-),
 weekly_delegation AS (SELECT DISTINCT agent, isodow, minute FROM delegation_minutes WHERE isodow IS NOT NULL),
 dated_delegation AS (SELECT DISTINCT agent, day, minute FROM delegation_minutes WHERE day IS NOT NULL),
 placed AS (
