@@ -25,7 +25,9 @@ bands AS (
     FROM gaps GROUP BY kind, tool, agent
 ),
 population AS (
-    SELECT kind, tool, agent, count(DISTINCT local_day) AS agent_days, epoch(max(t) - min(t)) / 86400.0 AS span_days
+    SELECT kind, tool, agent,
+           count(*) FILTER (WHERE interval_s IS NULL) AS agent_days,  -- an agent's first record of each day
+           epoch(max(t) - min(t)) / 86400.0 AS span_days
     FROM events GROUP BY kind, tool, agent
 )
 SELECT p.kind, p.tool, p.agent, p.agent_days, p.span_days,

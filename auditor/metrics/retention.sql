@@ -13,7 +13,7 @@ SELECT e.kind, e.tool, e.agent,
        min(e.t) AS first_time,
        max(e.t) AS last_time,
        epoch(max(e.t) - min(e.t)) / 86400.0 AS span_days,
-       count(DISTINCT e.local_day) AS active_days,
+       count(*) FILTER (WHERE e.interval_s IS NULL) AS active_days,  -- an agent's first record of each day
        any_value(c.cap_days) AS cap_days,
        any_value(r.days) AS declared_days,
        epoch(max(e.t) - min(e.t)) / 86400.0 / nullif(any_value(c.cap_days), 0) AS span_over_cap,
