@@ -15,10 +15,13 @@ WITH labels AS (  -- each distinct pair of labels is matched once: a year of fix
     FROM (SELECT DISTINCT activity, provider FROM positions)
 ),
 fixes AS (
-    SELECT p.tool, p.agent, CAST(timezone(pp.tz, p."time") AS DATE) AS local_day, p.speed_mps, l.toggle
+    SELECT p.tool, p.agent, p.speed_mps, l.toggle
     FROM positions p
-    CROSS JOIN policy_params pp
     JOIN labels l ON l.activity IS NOT DISTINCT FROM p.activity AND l.provider IS NOT DISTINCT FROM p.provider
+),
+days AS (  -- the local days with fixes: an agent's first fix of each day in events
+    SELECT tool, agent, count(*) FILTER (WHERE interval_s IS NULL) AS days_with_fixes
+    FROM events WHERE kind = 'positions' GROUP BY tool, agent
 ),
 toggles AS (
     SELECT agent, count(*) AS n
@@ -31,10 +34,11 @@ toggles AS (
 )
 SELECT f.tool, f.agent,
        count(*) AS n_fixes,
-       count(DISTINCT f.local_day) AS days_with_fixes,
+       any_value(d.days_with_fixes) AS days_with_fixes,
        count(f.speed_mps) AS n_speed,
        max(f.speed_mps) * 3.6 AS max_speed_kmh,
        count(*) FILTER (WHERE f.toggle) + coalesce(any_value(t.n), 0) AS toggle_events
 FROM fixes f
 LEFT JOIN toggles t ON t.agent = f.agent
+LEFT JOIN days d ON d.tool = f.tool AND d.agent IS NOT DISTINCT FROM f.agent
 GROUP BY f.tool, f.agent
