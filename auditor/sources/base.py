@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
@@ -31,6 +34,9 @@ HEAD_SIZE = 64 * 1024
 BATCH_ROWS = 64 * 1024
 RAW_LIMIT = 1000  # characters of a rejected line kept in the rejects table
 BLOCK_BYTES = 8 << 20  # what a vectorised fast path reads at a time (bounded memory, few Python calls)
+#: Blocks read ahead and converted at once on two threads (two waiting while two convert: the converters
+#: never wait for the parsing thread, which also hands batches on; about 4 × 3 block sizes of memory).
+BLOCKS_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -278,10 +284,57 @@ def byte_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[bytes]:
     """The stream as blocks of whole lines (split after a LF), about ``size`` bytes each.
 
     A block ends after ``\\n``, so it never cuts a UTF-8 sequence or a CRLF; the last one may lack its end.
-    Each block is ``size`` bytes read plus the rest of its last line (``readline``): one copy of the file's
-    bytes at most, where gluing the remainder of the previous read to the next one and slicing made two.
+    A line longer than four block sizes is cut (the row path then bounds its length). From a file, each
+    block is one ``os.pread`` of exactly its bytes, its end found first in a small window: the kernel
+    fills it without the GIL, where gluing the rest of the last line to a read copied the whole block
+    again, under the GIL, while the converting threads waited for it. Other streams (archive members,
+    bytes in memory) are read and glued.
     """
     size = size or BLOCK_BYTES
+    descriptor = _regular_file(stream)
+    if descriptor is None:
+        yield from _glued_blocks(stream, size)
+        return
+    position = stream.tell()
+    while True:
+        end = _block_end(descriptor, position, size)
+        block = os.pread(descriptor, end - position, position)
+        if not block:
+            return
+        yield block
+        position += len(block)
+
+
+def _regular_file(stream: BinaryIO) -> int | None:
+    """The descriptor of a stream reading a regular file (``pread`` works on it), else None."""
+    try:
+        descriptor = stream.fileno()
+        return descriptor if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return None
+
+
+_WINDOW = 64 * 1024
+
+
+def _block_end(descriptor: int, position: int, size: int) -> int:
+    """Where the block starting at ``position`` ends: after the first LF from its ``size``-th byte on,
+    or five block sizes after ``position`` (a very long line), or at the end of the file."""
+    limit = position + 5 * size
+    offset = position + size - 1
+    while offset < limit:
+        window = os.pread(descriptor, min(_WINDOW, limit - offset), offset)
+        if not window:
+            return offset  # the end of the file
+        found = window.find(b"\n")
+        if found >= 0:
+            return offset + found + 1
+        offset += len(window)
+    return limit
+
+
+def _glued_blocks(stream: BinaryIO, size: int) -> Iterator[bytes]:
+    """``byte_blocks`` of a stream without a file: ``size`` bytes read plus the rest of their last line."""
     while True:
         chunk = stream.read(size)
         if not chunk:
@@ -335,9 +388,9 @@ def bookkeeping(kind: str, columns: Mapping[str, Any], tool: str, file: str, fir
     arrays: list[Any] = []
     for name in schema.names:
         if name == "tool":
-            arrays.append(pa.repeat(pa.scalar(tool, pa.string()), length))
+            arrays.append(repeated(tool, length))
         elif name == "source_file":
-            arrays.append(pa.repeat(pa.scalar(file, pa.string()), length))
+            arrays.append(repeated(file, length))
         elif name == "source_row":
             arrays.append(pa.array(rows, pa.int64()))
         elif name in columns:
@@ -345,6 +398,32 @@ def bookkeeping(kind: str, columns: Mapping[str, Any], tool: str, file: str, fir
         else:
             arrays.append(pa.nulls(length, schema.field(name).type))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def repeated(text: str, length: int) -> Any:
+    """``text`` ``length`` times: a zero-copy slice of a run built once per text and power of two (every block
+    of a file repeats its tool and its name; building them anew cost ~1 ms per block, under the GIL)."""
+    if length > 1 << 20:
+        return pa.repeat(pa.scalar(text, pa.string()), length)
+    return _run(text, 1 << max(16, (length - 1).bit_length())).slice(0, length)
+
+
+@lru_cache(maxsize=32)
+def _run(text: str, size: int) -> Any:
+    return pa.repeat(pa.scalar(text, pa.string()), size)
+
+
+def tiled(row: np.ndarray, n: int) -> np.ndarray:
+    """``row`` repeated ``n`` times, flat (to compare fixed-width texts with a template byte by byte: a
+    row-wise broadcast is 6× slower); a slice of a copy made once per row and power of two."""
+    return _tiles(row.tobytes(), 1 << max(12, (n - 1).bit_length()))[:n * len(row)]
+
+
+@lru_cache(maxsize=16)
+def _tiles(row: bytes, n: int) -> np.ndarray:
+    tiles = np.tile(np.frombuffer(row, np.uint8), n)
+    tiles.flags.writeable = False
+    return tiles
 
 
 def string_buffers(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -355,7 +434,14 @@ def string_buffers(values: Any) -> tuple[np.ndarray, np.ndarray]:
     return starts, chars
 
 
+_TEXT: pa.DataType = pa.string()
+REJECTS_SCHEMA = pa.schema({"source_file": _TEXT, "source_row": pa.int64(), "reason": _TEXT, "params": _TEXT,
+                            "raw": _TEXT})
+
+
 def rejects_table(file: str, rejects: Sequence[Reject]) -> pa.Table:
+    if not rejects:  # pa.array of a Python list imports pandas (~1 s) the first time: not for nothing
+        return REJECTS_SCHEMA.empty_table()
     return pa.table(
         {
             "source_file": pa.array([file] * len(rejects), pa.string()),
@@ -365,8 +451,6 @@ def rejects_table(file: str, rejects: Sequence[Reject]) -> pa.Table:
                 [json.dumps(r.params, ensure_ascii=False, default=str) for r in rejects], pa.string()
             ),
             "raw": pa.array([r.raw for r in rejects], pa.string()),
-        }
+        },
+        schema=REJECTS_SCHEMA,
     )
-
-
-REJECTS_SCHEMA = rejects_table("", []).schema

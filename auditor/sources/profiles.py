@@ -35,7 +35,17 @@ from auditor.io import csv_dialect, spreadsheet, values
 from auditor.io.times import DEFAULT_ZONE, to_utc, zone
 from auditor.rules import yamlsafe
 from auditor.sources import registry
-from auditor.sources.base import BATCH_ROWS, Head, ParseContext, Parser, Source, block_lines, bookkeeping, byte_blocks
+from auditor.sources.base import (
+    BATCH_ROWS,
+    BLOCKS_IN_FLIGHT,
+    Head,
+    ParseContext,
+    Parser,
+    Source,
+    block_lines,
+    bookkeeping,
+    byte_blocks,
+)
 from auditor.sources.profiles_fast import FAST_TYPES, KIND_OF, FastNode, FastPlan, read_block, regular_offset
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
@@ -877,19 +887,21 @@ class ProfileParser(Parser):
             blocks = _after_lines(byte_blocks(binary), header_end)
             queue: deque[tuple[bytes, Future[Any]]] = deque()
             while True:
-                for block in itertools.islice(blocks, 3 - len(queue)):
+                for block in itertools.islice(blocks, BLOCKS_IN_FLIGHT - len(queue)):
                     queue.append((block, pool.submit(read_block, block, fast)))
                 if not queue:
                     break
                 block, future = queue.popleft()
-                if b'"' in block:  # a quoted value may hold a line end across blocks: rows to the end
+                result = future.result()
+                # a quoted value may hold a line end across blocks: rows to the end (read_block turns down
+                # every block with a quote, so only a block it turned down is searched for one)
+                if result is None and b'"' in block:
                     waiting = [b for b, _ in queue]
                     queue.clear()
                     rest = itertools.chain([block], waiting, blocks)
                     lines = _numbered_blocks(rest, source, ctx, base + 1)
                     yield from self._rows(dialect.reader(lines), base, 0, plan, ctx, dialect, source.name, builder)
                     break
-                result = future.result()
                 if result is None:
                     counted = _Counted(block_lines(block, source.encoding, source.name, ctx, first=base + 1))
                     yield from self._rows(dialect.reader(counted), base, 0, plan, ctx, dialect, source.name,

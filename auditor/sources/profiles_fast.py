@@ -21,6 +21,7 @@ leaves the whole file to the row path; a value with no exact form sends its bloc
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -32,7 +33,7 @@ import pyarrow.compute as _compute
 import pyarrow.csv as pv
 
 from auditor.io.times import SENTINELS
-from auditor.sources.base import string_buffers
+from auditor.sources.base import string_buffers, tiled
 
 pc: Any = _compute  # kernels on arrays: the stubs' overloads do not follow them
 
@@ -112,6 +113,7 @@ def read_block(block: bytes, plan: FastPlan) -> tuple[dict[str, Any], int] | Non
                 column_types={f"c{n.index}": _ARROW[n.type] for n in cells},
                 include_columns=[f"c{n.index}" for n in cells], null_values=[""], strings_can_be_null=True,
                 decimal_point=plan.decimal, true_values=[], false_values=[],
+                check_utf8=not block.isascii(),  # ASCII is valid UTF-8: a tenth of the read saved
             ),
         )
         env: dict[str, _Value] = {}
@@ -345,43 +347,87 @@ def _local(values: Any, dayfirst: bool) -> _Value:
     return _Value("local", seconds=seconds, valid=valid)
 
 
+_SLASHED = np.frombuffer(b"00/00/0000 00:00:00", np.uint8)
+_ISO = np.frombuffer(b"0000-00-00 00:00:00", np.uint8)
+_YEARS_TABULATED = 100  # a wider span of years in one block is computed by arithmetic instead
+
+
+def _limits(template: np.ndarray) -> np.ndarray:
+    """The largest ``byte ^ template`` allowed at each place: 9 for a digit (``b ^ 0x30 <= 9`` exactly when
+    ``b`` is one of ``0``…``9``), 0 for a separator (that byte and no other), 255 for the date-time's middle
+    (checked on its own: ISO date-times may join the date and the time with a space or a ``T``)."""
+    limits = np.where(template == ord("0"), 9, 0).astype(np.uint8)
+    limits[10] = 255
+    return limits
+
+
+_SLASHED_LIMITS, _ISO_LIMITS = _limits(_SLASHED), _limits(_ISO)
+
+
 def _local_seconds(cells: np.ndarray, dayfirst: bool) -> np.ndarray | None:
-    """Seconds since 1970 (wall clock) of ``dd/mm/yyyy HH:MM:SS`` or ``yyyy-mm-dd HH:MM:SS`` rows."""
+    """Seconds since 1970 (wall clock) of ``dd/mm/yyyy HH:MM:SS`` or ``yyyy-mm-dd HH:MM:SS`` rows.
+
+    Every byte is checked against the shape at once (XOR with the template gives each digit's value and
+    zero for a matching separator), fields are read two digits at a time, and a date becomes a day number
+    by one lookup in a table of every (year, month, day) of the block's years, invalid ones marked: 0.12 s
+    per million date-times with per-field gathers, arithmetic and range checks, 0.04 s so."""
     first = cells[0]
     if first[2] == ord("/"):
-        template, day_at, month_at, year_at = b"00/00/0000 00:00:00", 0, 3, 6
+        template, limits, day_at, month_at, year_at = _SLASHED, _SLASHED_LIMITS, 0, 3, 6
     elif first[4] == ord("-"):
-        template, day_at, month_at, year_at = b"0000-00-00 00:00:00", 8, 5, 0
+        template, limits, day_at, month_at, year_at = _ISO, _ISO_LIMITS, 8, 5, 0
     else:
         return None
-    seps = [i for i, c in enumerate(template) if c != ord("0") and i != 10]
-    digit_at = [i for i, c in enumerate(template) if c == ord("0")]
-    if not np.array_equal(cells[:, seps], np.broadcast_to(np.frombuffer(template, np.uint8)[seps],
-                                                           (len(cells), len(seps)))):
+    n = len(cells)
+    flat = np.bitwise_xor(cells.reshape(-1), tiled(template, n))  # flat: a row-wise broadcast is 6× slower
+    if np.greater(flat, tiled(limits, n)).any():
         return None
+    values = flat.reshape(n, 19)  # the digits' values, zero for separators where the shape holds
     middle = cells[:, 10]
     if not (np.all(middle == ord(" ")) or (year_at == 0 and np.all((middle == ord(" ")) | (middle == ord("T"))))):
         return None
-    digits = cells[:, digit_at] - np.uint8(48)  # wraps below '0' to large values
-    if digits.max() > 9:
-        return None
-    d = digits.astype(np.int32)
-    where = {at: k for k, at in enumerate(digit_at)}
 
-    def number(at: int, width: int) -> np.ndarray:
-        value = d[:, where[at]]
-        for i in range(at + 1, at + width):
-            value = value * 10 + d[:, where[i]]
-        return value
+    def two(at: int) -> np.ndarray:  # a two-digit number
+        number: np.ndarray = values[:, at].astype(np.int32) * 10 + values[:, at + 1]
+        return number
 
-    day, month = number(day_at, 2), number(month_at, 2)
+    day, month = two(day_at), two(month_at)
     if year_at == 6 and not dayfirst:
         day, month = month, day
-    year = number(year_at, 4)
-    try:
-        return _civil_seconds(year, month, day, number(11, 2), number(14, 2), number(17, 2))
-    except _RowPath:
+    year = two(year_at) * 100 + two(year_at + 2)
+    hour, minute, second = two(11), two(14), two(17)
+    low, high = int(year.min()), int(year.max())
+    if high - low >= _YEARS_TABULATED:
+        try:
+            return _civil_seconds(year, month, day, hour, minute, second)
+        except _RowPath:
+            return None
+    if low < 1 or hour.max() > 23 or minute.max() > 59 or second.max() > 59:
         return None
+    days = _day_numbers(low, high)[(year - low) * 10000 + month * 100 + day]
+    if days.min() == _NO_DAY:
+        return None  # a month 13, a day 0, the 31st of April, the 29th of February of a common year
+    local: np.ndarray = days * 86400 + (hour * 3600 + minute * 60 + second)
+    return local
+
+
+_NO_DAY = np.iinfo(np.int64).min
+
+
+@lru_cache(maxsize=64)
+def _day_numbers(low: int, high: int) -> np.ndarray:
+    """Days since 1970-01-01 at ``(year - low) * 10000 + month * 100 + day`` for every two-digit month and
+    day of years ``low..high``; ``_NO_DAY`` where no such date exists (as ``datetime(...)`` would raise)."""
+    year, month, day = (grid.ravel() for grid in np.meshgrid(np.arange(low, high + 1, dtype=np.int64),
+                                                             np.arange(100, dtype=np.int64),
+                                                             np.arange(100, dtype=np.int64), indexing="ij"))
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    valid = (month >= 1) & (month <= 12) & (day >= 1)
+    valid &= day <= _DAYS[np.where(valid, month, 0)] + (leap & (month == 2))
+    numbers = np.full(len(year), _NO_DAY, dtype=np.int64)
+    numbers[valid] = _days_from_civil(year[valid], month[valid], day[valid])
+    numbers.flags.writeable = False
+    return numbers
 
 
 def _civil_seconds(year: np.ndarray, month: np.ndarray, day: np.ndarray, hour: np.ndarray,
@@ -417,10 +463,72 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
 def _to_utc(local: np.ndarray, tz: tzinfo) -> np.ndarray | None:
     """UTC seconds of wall-clock seconds in ``tz``; None if an hour is next to a clock change or a sentinel."""
     hours = local // 3600
-    low = int(hours.min())
-    span = int(hours.max()) - low + 1
-    if span > 1_000_000:
+    low, high = int(hours.min()), int(hours.max())
+    if high - low >= 1_000_000:
         return None  # a block spanning over a century: let the row path decide
+    shifts = _SHIFTS.setdefault(tz, _HourShifts(tz)).of(hours, low, high)
+    if shifts is None:
+        return None
+    result: np.ndarray = local - shifts
+    return result
+
+
+_UNKNOWN = np.iinfo(np.int64).max  # an hour not computed yet
+_IRREGULAR = np.iinfo(np.int64).min  # an hour the fast path leaves to the row path (``_hour_shift`` is None)
+_SHIFT_SPAN = 1 << 20  # hours a zone's table may cover (8 MiB; 120 years)
+
+
+class _HourShifts:
+    """``_hour_shift`` of every hour met so far in one zone, as a numpy table: one Python call per distinct
+    hour of the whole file, then one lookup per block (a year of fixes spread over every block cost 8,760
+    Python calls per block, under the GIL: 0.9 s of the 10 M-fix load). Shared by the converting threads;
+    a table replaced while another thread fills the old one only loses entries it will compute again."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.low = 0
+        self.table = np.zeros(0, dtype=np.int64)
+        self.lock = threading.Lock()
+
+    def of(self, hours: np.ndarray, low: int, high: int) -> np.ndarray | None:
+        """The shift of each of ``hours`` (within ``low..high``), or None if one is irregular."""
+        with self.lock:
+            start, table = self._covering(low, high)
+        if table is None:
+            return _shifts_of_present(hours, low, high, self.tz)
+        shifts = table[hours - start]
+        unknown = shifts == _UNKNOWN
+        if unknown.any():
+            for hour in np.unique(hours[unknown]).tolist():
+                shift = _hour_shift(hour, self.tz)
+                table[hour - start] = _IRREGULAR if shift is None else shift
+            shifts = table[hours - start]
+        if (shifts == _IRREGULAR).any():
+            return None
+        found: np.ndarray = shifts
+        return found
+
+    def _covering(self, low: int, high: int) -> tuple[int, np.ndarray | None]:
+        """The table grown (filled with ``_UNKNOWN``) to cover ``low..high``; None past ``_SHIFT_SPAN``."""
+        table, start = self.table, self.low
+        if len(table) and start <= low and high < start + len(table):
+            return start, table
+        first = min(low, start) if len(table) else low
+        last = max(high, start + len(table) - 1) if len(table) else high
+        if last - first >= _SHIFT_SPAN:
+            return start, None
+        grown = np.full(last - first + 1, _UNKNOWN, dtype=np.int64)
+        grown[start - first:start - first + len(table)] = table
+        self.low, self.table = first, grown
+        return first, grown
+
+
+_SHIFTS: dict[tzinfo, _HourShifts] = {}
+
+
+def _shifts_of_present(hours: np.ndarray, low: int, high: int, tz: tzinfo) -> np.ndarray | None:
+    """The shift of each of ``hours``, computed for the hours present (blocks whose hours are far apart)."""
+    span = high - low + 1
     present = np.flatnonzero(np.bincount(hours - low, minlength=span))
     table = np.zeros(span, dtype=np.int64)
     for hour in present.tolist():
@@ -428,8 +536,8 @@ def _to_utc(local: np.ndarray, tz: tzinfo) -> np.ndarray | None:
         if shift is None:
             return None
         table[hour] = shift
-    result: np.ndarray = local - table[hours - low]
-    return result
+    shifts: np.ndarray = table[hours - low]
+    return shifts
 
 
 @lru_cache(maxsize=1 << 16)

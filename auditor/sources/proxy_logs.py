@@ -35,6 +35,7 @@ from auditor.io.times import parse_datetime
 from auditor.sources import proxy_fast
 from auditor.sources.base import (
     BATCH_ROWS,
+    BLOCKS_IN_FLIGHT,
     BatchBuilder,
     Head,
     ParseContext,
@@ -365,7 +366,7 @@ class SquidNative(Parser):
             blocks = byte_blocks(binary)
             queue: deque[tuple[bytes, Future[proxy_fast.Block | None]]] = deque()
             while True:
-                for block in itertools.islice(blocks, 3 - len(queue)):
+                for block in itertools.islice(blocks, BLOCKS_IN_FLIGHT - len(queue)):
                     queue.append((block, pool.submit(proxy_fast.read_block, block, ctx.agent_hint, domain_of, _user)))
                 if not queue:
                     break

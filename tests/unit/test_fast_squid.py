@@ -80,3 +80,19 @@ def test_fast_and_row_paths_agree_on_generated_logs(data: st.DataObject) -> None
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, rows = _both_paths(raw, monkeypatch, block)
     assert fast == rows
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200) | st.text(alphabet=st.sampled_from("ab \t\r\n\x00\x7fé"), max_size=60).map(
+    lambda t: t.encode()))
+def test_plain_lines_are_plain_ascii_without_a_return(block: bytes) -> None:
+    """The block test of the fast path keeps the LFs it finds; it accepts what ``plain_ascii`` accepts, CRs aside."""
+    import numpy as np
+
+    from auditor.sources.base import plain_ascii
+
+    data = np.frombuffer(block, np.uint8)
+    ends = proxy_fast._plain_line_ends(block, data)
+    assert (ends is not None) is (b"\r" not in block and plain_ascii(block))
+    if ends is not None:
+        assert ends.tolist() == [i for i, byte in enumerate(block) if byte == 10]
