@@ -5,13 +5,12 @@ Everything here receives tables already filtered to one agent, so no other agent
 
 from __future__ import annotations
 
-import itertools
 import statistics
-from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,7 +30,7 @@ HOME_CELL_DEG = 0.01
 
 def groups(table: pa.Table) -> list[tuple[str, pa.Table]]:
     """(tool, rows of that tool), sorted by tool."""
-    tools = sorted({t for t in table.column("tool").to_pylist() if t is not None})
+    tools = sorted(t for t in pc.unique(table.column("tool")).to_pylist() if t is not None)
     return [(tool, table.filter(pc.equal(table.column("tool"), pa.scalar(tool, pa.string())))) for tool in tools]
 
 
@@ -49,83 +48,195 @@ def local_times(table: pa.Table, column: str | None) -> list[datetime]:
     return sorted(v.astimezone(LOCAL) for v in table.column(column).to_pylist() if v is not None)
 
 
-def resolution(times: list[datetime]) -> str:
-    """'subsecond', 'seconds' or 'minutes': the finest unit the tool writes down."""
-    if any(t.microsecond for t in times):
-        return "subsecond"
-    if any(t.second for t in times):
-        return "seconds"
-    return "minutes"
+def utc_micros(column: pa.ChunkedArray[Any] | pa.Array[Any]) -> np.ndarray[Any, Any]:
+    """Microseconds since the epoch (UTC) of a time column's values (missing values are left out)."""
+    values = pc.drop_null(column).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    return np.asarray(values.to_numpy(), dtype=np.int64)
+
+
+def local_micros(column: pa.ChunkedArray[Any] | pa.Array[Any]) -> np.ndarray[Any, Any]:
+    """Paris wall-clock time of a time column's values, as microseconds since 1970-01-01 00:00 (nulls kept as
+    the smallest int64: callers mask them)."""
+    compute: Any = pc  # the stubs type local_timestamp for naive times only
+    local = compute.local_timestamp(column.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=LOCAL.key)))
+    filled = compute.fill_null(local.cast(pa.int64()), pa.scalar(np.iinfo(np.int64).min, pa.int64()))
+    return np.asarray(filled.to_numpy(), dtype=np.int64)
+
+
+#: Microseconds in a minute, an hour and a day.
+MINUTE_US, HOUR_US, DAY_US = 60_000_000, 3_600_000_000, 86_400_000_000
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Moments:
+    """One time column's values as numbers: what ``local_times`` gives as a list of datetimes, without building one
+    object per row (a person's GPS fixes are thousands).
+
+    ``local`` holds the Paris wall-clock times in microseconds, sorted as ``local_times`` sorts its datetimes (all
+    in one zone, so Python compares their wall clocks; stable: input order among equal ones), ``utc`` the same
+    moments' UTC microseconds in that order. Every figure below is the one the list of datetimes gives.
+    """
+
+    def __init__(self, table: pa.Table, column: str | None) -> None:
+        if column is None:
+            self.local = self.utc = np.zeros(0, dtype=np.int64)
+            return
+        values = table.column(column)
+        valid = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
+        local = local_micros(values)[valid]
+        order = np.argsort(local, kind="stable")
+        self.local = local[order]
+        self.utc = utc_micros(values)[order]
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    def at(self, i: int) -> datetime:
+        """The ``i``-th moment as ``local_times`` gives it (an aware Paris datetime)."""
+        return (_EPOCH_UTC + timedelta(microseconds=int(self.utc[i]))).astimezone(LOCAL)
+
+    def resolution(self) -> str:
+        """'subsecond', 'seconds' or 'minutes': the finest unit the tool writes down."""
+        if np.any(self.local % 1_000_000):
+            return "subsecond"
+        if np.any((self.local // 1_000_000) % 60):
+            return "seconds"
+        return "minutes"
+
+    def _days(self) -> np.ndarray[Any, Any]:
+        return self.local // DAY_US
+
+    def _weekdays_hours_minutes(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(weekday, Monday = 0; minute of the day) of each moment."""
+        weekday = (self._days() + 3) % 7  # 1 January 1970 was a Thursday
+        return weekday, (self.local % DAY_US) // MINUTE_US
+
+    def outside_hours(self) -> int:
+        """Records outside Monday–Friday 08:30–17:30 (the default declared hours)."""
+        weekday, minute = self._weekdays_hours_minutes()
+        return int(np.count_nonzero((weekday >= 5) | (minute < DAY_START) | (minute >= DAY_END)))
+
+    def weekday_hour(self) -> list[list[int]]:
+        weekday, minute = self._weekdays_hours_minutes()
+        grid: list[list[int]] = np.bincount(weekday * 24 + minute // 60, minlength=7 * 24).reshape(7, 24).tolist()
+        return grid
+
+    def busiest_day(self) -> str | None:
+        """The day (ISO) with the most records, the earliest of equals."""
+        if not len(self):
+            return None
+        days, counts = np.unique(self._days(), return_counts=True)
+        return (_EPOCH + timedelta(days=int(days[int(np.argmax(counts))]))).date().isoformat()
+
+    def on_day(self, iso_day: str) -> list[datetime]:
+        """The wall-clock times (naive) of the records of that day, in order."""
+        day = (date.fromisoformat(iso_day) - _EPOCH.date()).days
+        days = self._days()
+        mine = self.local[np.searchsorted(days, day, "left"):np.searchsorted(days, day, "right")]
+        return [_EPOCH + timedelta(microseconds=int(x)) for x in mine]
+
+    def sampling_interval_s(self) -> float | None:
+        """Median wall-clock step between consecutive records, steps of 0 or 6 hours and more left out."""
+        steps = np.diff(self.local) / 1e6
+        return median_sorted(np.sort(steps[(steps > 0) & (steps < 6 * 3600)]))
+
+
+def median_sorted(values: np.ndarray[Any, Any]) -> float | None:
+    """``statistics.median`` of already sorted numbers."""
+    n = len(values)
+    if not n:
+        return None
+    if n % 2:
+        middle: float = values[n // 2].item()
+        return middle
+    low, high = values[n // 2 - 1].item(), values[n // 2].item()
+    return (low + high) / 2  # type: ignore[no-any-return]
 
 
 def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def outside_hours(times: list[datetime]) -> int:
-    """Records outside Monday–Friday 08:30–17:30 (the default declared hours)."""
-    return sum(1 for t in times if t.weekday() >= 5 or not DAY_START <= t.hour * 60 + t.minute < DAY_END)
-
-
-def weekday_hour(times: list[datetime]) -> list[list[int]]:
-    grid = [[0] * 24 for _ in range(7)]
-    for t in times:
-        grid[t.weekday()][t.hour] += 1
-    return grid
-
-
-def busiest_day(times: list[datetime]) -> str | None:
-    if not times:
-        return None
-    counts = Counter(t.date().isoformat() for t in times)
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
-
-
-def sampling_interval_s(times: list[datetime]) -> float | None:
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    return median([g for g in gaps if 0 < g < 6 * 3600])
+def column_median(table: pa.Table, name: str) -> float | None:
+    """Median of a numeric column's non-missing values."""
+    return median_sorted(np.sort(pc.drop_null(table.column(name)).to_numpy()))
 
 
 def appointment_pauses(table: pa.Table) -> list[float]:
-    """Minutes between the end of one appointment and the start of the next, the same day."""
+    """Minutes between the end of one appointment and the start of the next, the same day (wall clock)."""
     if "end" not in table.column_names:
         return []
-    pairs = sorted(
-        (s.astimezone(LOCAL), e.astimezone(LOCAL))
-        for s, e in zip(table.column("start").to_pylist(), table.column("end").to_pylist(), strict=True)
-        if s is not None and e is not None
-    )
-    out = []
-    for (_, end), (start, _) in itertools.pairwise(pairs):
-        if start.date() == end.date() and start > end:
-            out.append((start - end).total_seconds() / 60)
-    return out
+    start, end = local_micros(table.column("start")), local_micros(table.column("end"))
+    both = np.asarray(pc.and_(pc.is_valid(table.column("start")), pc.is_valid(table.column("end")))
+                      .to_numpy(zero_copy_only=False), dtype=bool)
+    start, end = start[both], end[both]
+    order = np.lexsort((end, start))  # sorted by (start, end), as the pairs of datetimes sort
+    start, end = start[order], end[order]
+    nxt, prev_end = start[1:], end[:-1]
+    keep = (nxt // DAY_US == prev_end // DAY_US) & (nxt > prev_end)
+    return [float(x) for x in (nxt[keep] - prev_end[keep]) / 1e6 / 60]
 
 
 def durations_min(table: pa.Table, start: str, end: str) -> list[float]:
     if start not in table.column_names or end not in table.column_names:
         return []
-    return [
-        (e - s).total_seconds() / 60
-        for s, e in zip(table.column(start).to_pylist(), table.column(end).to_pylist(), strict=True)
-        if s is not None and e is not None and e >= s
-    ]
+    s, e = utc_pairs(table, start, end)
+    keep = e >= s
+    return [float(x) for x in (e[keep] - s[keep]) / 1e6 / 60]
+
+
+def utc_pairs(table: pa.Table, start: str, end: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """UTC microseconds of the rows where both ``start`` and ``end`` are present."""
+    both = pc.and_(pc.is_valid(table.column(start)), pc.is_valid(table.column(end)))
+    rows = table.select([start, end]).filter(both)
+    return utc_micros(rows.column(start)), utc_micros(rows.column(end))
+
+
+def _cell(degrees: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """round(x / HOME_CELL_DEG) * HOME_CELL_DEG, element-wise (half to even, like Python's round)."""
+    cells: np.ndarray[Any, Any] = np.rint(degrees / HOME_CELL_DEG) * HOME_CELL_DEG
+    return cells
+
+
+def fixes(table: pa.Table) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any],
+                                    np.ndarray[Any, Any]]:
+    """(UTC µs, Paris wall-clock µs, lat, lon) of the fixes with a time and both coordinates, in input order."""
+    full = pc.and_(pc.and_(pc.is_valid(table.column("time")), pc.is_valid(table.column("lat"))),
+                   pc.is_valid(table.column("lon")))
+    rows = table.select(["time", "lat", "lon"]).filter(full)
+    return (utc_micros(rows.column("time")), local_micros(rows.column("time")),
+            np.asarray(rows.column("lat").to_numpy(), dtype=np.float64),
+            np.asarray(rows.column("lon").to_numpy(), dtype=np.float64))
 
 
 def home_cell(table: pa.Table) -> tuple[float, float, int] | None:
     """The ~1 km cell where most night-time fixes fall (22:00–06:00): where the employer can guess you live."""
-    cells: Counter[tuple[float, float]] = Counter()
-    for t, lat, lon in zip(table.column("time").to_pylist(), table.column("lat").to_pylist(),
-                           table.column("lon").to_pylist(), strict=True):
-        if t is None or lat is None or lon is None:
-            continue
-        hour = t.astimezone(LOCAL).hour
-        if hour >= NIGHT[0] or hour < NIGHT[1]:
-            cells[(round(lat / HOME_CELL_DEG) * HOME_CELL_DEG, round(lon / HOME_CELL_DEG) * HOME_CELL_DEG)] += 1
-    if not cells:
+    _, local, lat, lon = fixes(table)
+    hour = (local % DAY_US) // HOUR_US
+    night = (hour >= NIGHT[0]) | (hour < NIGHT[1])
+    if not np.any(night):
         return None
-    (lat, lon), n = sorted(cells.items(), key=lambda item: (-item[1], item[0]))[0]
-    return round(lat, 2), round(lon, 2), n
+    cell_lat, cell_lon = _cell(lat[night]), _cell(lon[night])
+    order = np.lexsort((cell_lon, cell_lat))  # by (lat, lon): the first of equal counts wins, as sorted() does
+    cell_lat, cell_lon = cell_lat[order], cell_lon[order]
+    starts = np.flatnonzero(np.r_[True, (cell_lat[1:] != cell_lat[:-1]) | (cell_lon[1:] != cell_lon[:-1])])
+    counts = np.diff(np.r_[starts, len(cell_lat)])
+    best = int(np.argmax(counts))
+    return round(cell_lat[starts[best]].item(), 2), round(cell_lon[starts[best]].item(), 2), int(counts[best])
+
+
+def trail_points(table: pa.Table, iso_day: str) -> list[tuple[float, float]]:
+    """(lat, lon) of the fixes of that (Paris) day, in time order."""
+    utc, local, lat, lon = fixes(table)
+    mine = local // DAY_US == (date.fromisoformat(iso_day) - _EPOCH.date()).days
+    order = np.argsort(utc[mine], kind="stable")
+    return list(zip(lat[mine][order].tolist(), lon[mine][order].tolist(), strict=True))
+
+
+def count_distinct_texts(table: pa.Table, name: str) -> int:
+    """Distinct non-empty values of a text column (each distinct value looked at once)."""
+    return sum(1 for value in pc.unique(table.column(name)).to_pylist() if value)
 
 
 def non_null_fields(table: pa.Table) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditor import schemas
 from auditor.i18n import t
@@ -54,9 +55,13 @@ def agent_tables(dataset: Dataset, who: Person | str, index: ReportIndex | None 
 
 def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, with_svg: bool = True,
           index: ReportIndex | None = None) -> dict[str, Any]:
-    """The view of ``who``; an ``index`` built once per audit makes a batch of reports linear in rows."""
+    """The view of ``who``; an ``index`` built once per audit makes a batch of reports linear in rows (without
+    one, the person's rows are one filtered read of each kind: right for a single report).
+
+    ``with_svg=False`` leaves the pictures (``charts``, shown by HTML only) out; every other field is the same.
+    """
     person = as_person(who)
-    index = index or ReportIndex(dataset, result)
+    index = index or ReportIndex(dataset, result, batch=False)
     others = set(index.identifiers) - set(person.identifiers)
     tables = agent_tables(dataset, person, index)
     tools = [
@@ -70,7 +75,7 @@ def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, w
         view["retention"] = _retention(index, person, view, lang, with_svg)
     for view in tools:
         view["findings"] = [f for f in findings if f["tool"] == view["tool"]]  # cross-tool ones: once, below
-    files = {f for table in tables.values() for f in table.column("source_file").to_pylist()}
+    files = {f for table in tables.values() for f in pc.unique(table.column("source_file")).to_pylist()}
     return {
         "schema_version": SCHEMA_VERSION,
         "type": "personal",
@@ -96,50 +101,45 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
         for f in schema.fields if f.name in present and f.name not in ("tool", "source_file", "source_row")
     ]
     column = facts.main_time(kind, rows)
-    times = facts.local_times(rows, column)
+    times = facts.Moments(rows, column)
+    first, last = (times.at(0), times.at(len(times) - 1)) if len(times) else (None, None)
     view: dict[str, Any] = {
         "tool": tool,
         "kind": kind,
         "kind_title": schema.title[lang],
         "kind_description": schema.description[lang],
         "records": rows.num_rows,
-        "first": times[0].isoformat(timespec="minutes") if times else None,
-        "last": times[-1].isoformat(timespec="minutes") if times else None,
-        "first_text": facts.when(times[0], lang) if times else "—",
-        "last_text": facts.when(times[-1], lang) if times else "—",
+        "first": first.isoformat(timespec="minutes") if first else None,
+        "last": last.isoformat(timespec="minutes") if last else None,
+        "first_text": facts.when(first, lang) if first else "—",
+        "last_text": facts.when(last, lang) if last else "—",
         "fields": fields,
         "examples": _examples(schema, rows, column, present, others, lang),
         "precision": _precision(kind, rows, times, lang),
-        "resolution": facts.resolution(times) if times else None,
+        "resolution": times.resolution() if len(times) else None,
         "derived": _derived(kind, rows, times, lang),
-        "grid": facts.weekday_hour(times),
+        "grid": times.weekday_hour(),
         "figures": [],
         "charts": {},
     }
-    day = facts.busiest_day(times)
-    if times:
+    day = times.busiest_day()
+    in_day = times.on_day(day) if day else []
+    if len(times):
         peak = max(((d, h, n) for d, row in enumerate(view["grid"]) for h, n in enumerate(row)),
                    key=lambda x: (x[2], -x[0], -x[1]))
         view["figures"].append(t("report.figure.grid", lang, day=t("report.weekdays_long", lang).split(",")[peak[0]],
                                  hour=peak[1], n=peak[2]))
     if day:
-        in_day = [x for x in times if x.date().isoformat() == day]
         view["figures"].append(t("report.figure.timeline", lang, day=facts.day_text(day, lang), n=len(in_day),
                                  first=in_day[0].strftime("%H:%M"), last=in_day[-1].strftime("%H:%M")))
-    if with_svg and times:
+    if with_svg and len(times):
         view["charts"]["grid"] = charts.weekday_grid(view["grid"], lang)
         if day:
-            in_day = [x for x in times if x.date().isoformat() == day]
             view["charts"]["timeline"] = charts.day_timeline(facts.day_text(day, lang), in_day, lang)
-    if with_svg and kind == "positions" and day:
-        fixes = [
-            (when, lat, lon) for when, lat, lon in zip(rows.column("time").to_pylist(), rows.column("lat").to_pylist(),
-                                                       rows.column("lon").to_pylist(), strict=True)
-            if when is not None and lat is not None and lon is not None
-            and when.astimezone(facts.LOCAL).date().isoformat() == day
-        ]
-        pts = [(lat, lon) for _, lat, lon in sorted(fixes, key=lambda r: r[0])]
-        view["charts"]["trail"] = charts.trail(pts, lang)
+    if kind == "positions" and day:  # the figure always (the picture's text), the picture for HTML only
+        pts = facts.trail_points(rows, day)
+        if with_svg:
+            view["charts"]["trail"] = charts.trail(pts, lang)
         view["figures"].append(t("report.figure.trail", lang, day=facts.day_text(day, lang), n=len(pts)))
     return view
 
@@ -172,9 +172,9 @@ def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, pr
               others: set[str], lang: str) -> dict[str, Any]:
     names = [f.name for f in schema.fields if f.name in present and f.name not in HIDDEN_COLUMNS]
     masked = {f.name for f in schema.fields if f.sensitivity in MASKED or f.name in FREE_TEXT}
-    ordered = rows.sort_by(column) if column else rows
+    first = rows.take(pc.sort_indices(rows, [(column, "ascending")])[:EXAMPLES]) if column else rows
     out = []
-    for row in ordered.slice(0, EXAMPLES).to_pylist():
+    for row in first.slice(0, EXAMPLES).to_pylist():
         cells = []
         for name in names:
             value = facts.plain(row.get(name), lang)
@@ -189,25 +189,25 @@ def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, pr
             "masked": any(cell in hidden for row in out for cell in row)}
 
 
-def _precision(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str]:
+def _precision(kind: str, rows: pa.Table, times: facts.Moments, lang: str) -> list[str]:
     out = []
-    if times:
-        out.append(t(f"report.precision.{facts.resolution(times)}", lang))
+    if len(times):
+        out.append(t(f"report.precision.{times.resolution()}", lang))
     if "accuracy_m" in rows.column_names:
-        acc = facts.median([v for v in rows.column("accuracy_m").to_pylist() if v is not None])
+        acc = facts.column_median(rows, "accuracy_m")
         if acc is not None:
             out.append(t("report.precision.accuracy", lang, metres=number(acc, lang)))
     if kind == "positions":
-        step = facts.sampling_interval_s(times)
+        step = times.sampling_interval_s()
         if step is not None:
             out.append(t("report.precision.sampling", lang, seconds=number(step, lang)))
     return out
 
 
-def _derived(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str]:
+def _derived(kind: str, rows: pa.Table, times: facts.Moments, lang: str) -> list[str]:
     out = []
-    if times:
-        out.append(t("report.derived.outside", lang, n=facts.outside_hours(times), total=len(times)))
+    if len(times):
+        out.append(t("report.derived.outside", lang, n=times.outside_hours(), total=len(times)))
     if kind == "appointments":
         pauses = facts.appointment_pauses(rows)
         if pauses:
@@ -222,8 +222,7 @@ def _derived(kind: str, rows: pa.Table, times: list[Any], lang: str) -> list[str
         if home:
             out.append(t("report.derived.home", lang, lat=home[0], lon=home[1], n=home[2]))
     if kind == "web_requests" and "domain" in rows.column_names:
-        domains = {d for d in rows.column("domain").to_pylist() if d}
-        out.append(t("report.derived.domains", lang, n=len(domains)))
+        out.append(t("report.derived.domains", lang, n=facts.count_distinct_texts(rows, "domain")))
     return out
 
 

@@ -98,8 +98,40 @@ def _validator() -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
+@cache
+def _finding_validator() -> jsonschema.protocols.Validator:
+    """The schema's ``finding`` definition on its own (with the definitions it refers to)."""
+    schema = report_schema()
+    finding = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/finding"}
+    return jsonschema.validators.validator_for(schema)(finding)
+
+
+#: Findings already checked in this process, by their JSON text: a finding is most of a report's nodes and the
+#: same text recurs in every report that has it (a personal report lists each of its tools' findings twice).
+_CHECKED_FINDINGS: set[str] = set()
+_CHECKED_MAX = 100_000
+
+
 def validate(data: dict[str, Any]) -> None:
-    _validator().validate(data)
+    """Raise ``jsonschema.ValidationError`` unless ``data`` follows ``schemas/report.schema.json``.
+
+    The same check as validating the whole document: the findings lists, whose items the schema checks only
+    against its ``finding`` definition, are checked item by item, each distinct finding once per process, and the
+    rest of the document with those lists emptied.
+    """
+    tools, findings = data.get("tools"), data.get("findings")
+    if not (isinstance(tools, list) and isinstance(findings, list)
+            and all(isinstance(tool, dict) and isinstance(tool.get("findings"), list) for tool in tools)):
+        _validator().validate(data)  # not the usual shape: the plain check says what is wrong, and where
+        return
+    _validator().validate({**data, "findings": [], "tools": [{**tool, "findings": []} for tool in tools]})
+    for finding in [*findings, *(finding for tool in tools for finding in tool["findings"])]:
+        text = json.dumps(finding, ensure_ascii=False, sort_keys=True)
+        if text not in _CHECKED_FINDINGS:
+            _finding_validator().validate(finding)
+            if len(_CHECKED_FINDINGS) >= _CHECKED_MAX:
+                _CHECKED_FINDINGS.clear()
+            _CHECKED_FINDINGS.add(text)
 
 
 def render(view: dict[str, Any], fmt: str) -> str:

@@ -84,7 +84,8 @@ def write_view(view: dict[str, Any], stem: Path, formats: Sequence[str]) -> list
 def write_personal(dataset: Dataset, result: AuditResult, who: Person | str, folder: Path, options: Options,
                    index: ReportIndex | None = None) -> list[Path]:
     """report.* and letter.md of one person (a Person, or a bare identifier) in ``folder``."""
-    view = personal.build(dataset, result, who, options.lang, index=index)
+    pictures = any(fmt in ("html", "pdf") for fmt in options.formats)  # only HTML (and PDF) show the charts
+    view = personal.build(dataset, result, who, options.lang, with_svg=pictures, index=index)
     written = write_view(view, folder / "report", options.formats)
     write_text(folder / "letter.md", agent_letter(view, result, options.lang))
     return [*written, folder / "letter.md"]

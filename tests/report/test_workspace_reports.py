@@ -15,6 +15,7 @@ from auditor import api, model
 from auditor.model import Dataset
 from auditor.policy import load_policy
 from auditor.report import committee, personal, render, write
+from auditor.report.index import ReportIndex
 from auditor.report.people import people
 from auditor.rules.engine import AuditResult, audit
 from auditor.synth.world import World
@@ -94,3 +95,21 @@ def test_workspace_reports_never_read_a_whole_kind(both: Both, tmp_path: Path,
     assert read == []
     assert any(p.name == "committee.html" for p in written)
     assert sum(p.name == "report.json" for p in written) == len(people(space, both.space_result.policy))
+
+
+def test_one_report_reads_its_persons_rows_without_a_sorted_copy(both: Both, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``auditor report --agent`` (no batch index): one filtered read per kind, never the per-agent sorted copy of
+    every kind, and the same view as through the batch index."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    space = both.space
+    fresh = Dataset.in_workspace(space.workspace, space.rejects, space.provenance, space.skipped)  # type: ignore[arg-type]
+    monkeypatch.setattr(model.ParquetIndex, "build", lambda *a, **k: pytest.fail("a sorted copy was built"))
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("a whole kind was read into memory"))
+    everyone = people(fresh, both.space_result.policy)
+    chosen = [*[p for p in everyone if len(p.identifiers) > 1][:2], everyone[0], everyone[-1]]
+    alone = [personal.build(fresh, both.space_result, who, "fr") for who in chosen]
+    assert fresh._by_agent == {}
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    index = ReportIndex(space, both.space_result)
+    assert alone == [personal.build(space, both.space_result, who, "fr", index=index) for who in chosen]

@@ -87,3 +87,33 @@ def test_the_sorted_copy_is_made_once_per_dataset(pair: tuple[Dataset, Dataset])
         space.agent_rows("positions", agent)
     space.index_by_agent()
     assert sorted_copy.stat().st_mtime_ns == built
+
+
+def test_filtered_rows_equal_the_index_rows_without_building_an_index(pair: tuple[Dataset, Dataset],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    memory, space = pair
+    agents = memory.agents()
+    _no_whole_reads(monkeypatch)
+    for wanted in ([agents[0]], [agents[-1]], agents[:3], [agents[-1], agents[0], "nobody"], ["nobody"], []):
+        expected = memory.rows_of("positions", wanted)
+        assert memory.filtered_rows("positions", wanted).equals(expected), wanted
+        assert space.filtered_rows("positions", wanted).equals(expected), wanted
+    assert not (space.workspace / "by_agent").exists()  # type: ignore[operator]  # no sorted copy was made
+    assert space._by_agent == {} and memory._by_agent.keys() == {"positions"}
+    with pytest.raises(KeyError):
+        space.filtered_rows("web_requests", ["x"])
+
+
+def test_filtered_rows_leave_rows_without_an_agent_out(tmp_path: Path) -> None:
+    table = pa.table({"agent": ["b", None, "a", "b"], "x": [0, 1, 2, 3]})
+    memory = Dataset({"positions": table}, pa.table({}), [])
+    assert memory.filtered_rows("positions", ["a", "b"]).column("x").to_pylist() == [0, 2, 3]
+
+
+def test_index_rows_in_any_agent_order_equal_the_in_memory_ones(pair: tuple[Dataset, Dataset]) -> None:
+    """The sorted copy keeps the last row group it decoded: reading agents backwards and at random is the same."""
+    memory, space = pair
+    agents = memory.agents()
+    order = [*reversed(agents), *agents[::3], *agents[1::5], agents[7], agents[7]]
+    for agent in order:
+        assert space.agent_rows("positions", agent).equals(memory.agent_rows("positions", agent)), agent
