@@ -204,7 +204,11 @@ def load(paths: Sequence[Path | str | Source], options: ReadOptions | None = Non
     metrics then run on the files through DuckDB, and its tables are read only if asked for.
     """
     options = options or ReadOptions()
-    allocator.tune_for_streaming()
+    with allocator.streaming():
+        return _load(paths, options, progress)
+
+
+def _load(paths: Sequence[Path | str | Source], options: ReadOptions, progress: Progress | None) -> Dataset:
     if options.workspace is not None or _input_bytes(paths) >= options.large_input_bytes:
         return _load_to_workspace(paths, options, progress)
     by_kind: dict[str, list[pa.RecordBatch]] = {}
@@ -344,8 +348,12 @@ def ingest(
 
     Batches go straight to Parquet writers, so memory does not grow with the input.
     """
-    options = options or ReadOptions()
-    allocator.tune_for_streaming()
+    with allocator.streaming():
+        return _ingest(paths, out, options or ReadOptions(), progress)
+
+
+def _ingest(paths: Sequence[Path | str | Source], out: Path, options: ReadOptions,
+            progress: Progress | None) -> IngestResult:
     ensure_dir(out)
     tables_dir = ensure_dir(out / "tables")
     writers: dict[str, _BackgroundWriter] = {}

@@ -8,7 +8,6 @@ fields, tool capabilities). No value is ever pasted into SQL text. Results come 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import re
@@ -115,6 +114,7 @@ class MetricRunner:
         self._keep: list[object] = []  # Arrow tables must outlive the connection's views of them
         self._completed: dict[str, pa.Table] = {}  # views completed in Python (one bucket's at a time)
         self._shared: dict[str, pa.Table] = {}  # every registered table, for the bucket workers' databases
+        self._building, self._reporting = threading.Lock(), threading.Lock()  # between bucket workers
         self.results: dict[str, pa.Table] = {}
         self._names: set[str] = set()
         tables = dict(tables or {})
@@ -265,10 +265,9 @@ class MetricRunner:
         else:
             common = {spec.name: self.con.sql(f"SELECT * FROM {spec.name}").to_arrow_table()
                       for spec in views() if spec.role == "view" and not per_person(spec)}
-            lock = threading.Lock()
             with ThreadPoolExecutor(workers) as pool:
                 done = [pool.submit(self._worker, index, range(index, self.buckets, workers), names, parts,
-                                    common, lock) for index in range(workers)]
+                                    common) for index in range(workers)]
                 for future in done:
                     future.result()
         for name, tables in parts.items():
@@ -277,7 +276,7 @@ class MetricRunner:
             self.register(name, result)
 
     def _worker(self, index: int, buckets: range, names: list[str], parts: dict[str, list[pa.Table | None]],
-                common: dict[str, pa.Table], lock: threading.Lock) -> None:
+                common: dict[str, pa.Table]) -> None:
         """One bucket worker: a database of its own holding what the runner's holds but the kinds (``common``:
         the views that are not per person, made once)."""
         con = connect(Path(self._spill.name) / f"worker-{index}", share=2 * BUCKET_WORKERS)  # half for the Arrow
@@ -288,21 +287,23 @@ class MetricRunner:
             for spec in views():
                 if spec.role == "macro":
                     self._create(spec, con)
-            self._measure_buckets(con, {}, buckets, names, parts, lock)
+            self._measure_buckets(con, {}, buckets, names, parts)
         finally:
             con.close()
 
     def _measure_buckets(self, con: duckdb.DuckDBPyConnection, held: dict[str, pa.Table], buckets: range,
-                         names: list[str], parts: dict[str, list[pa.Table | None]],
-                         lock: threading.Lock | None = None) -> None:
-        """Every metric of ``names`` on each bucket in turn; ``held``: the tables ``con`` reads for the bucket."""
+                         names: list[str], parts: dict[str, list[pa.Table | None]]) -> None:
+        """Every metric of ``names`` on each bucket in turn; ``held``: the tables ``con`` reads for the bucket.
+        One worker at a time builds a bucket's views (the moment its memory peaks: the events twice over while
+        they are completed), so that two workers' peaks do not add up."""
         for bucket in buckets:
-            self._register_kinds(bucket, con, held)
-            for spec in self._bucket_views():
-                self._create(spec, con, held)
+            with self._building:
+                self._register_kinds(bucket, con, held)
+                for spec in self._bucket_views():
+                    self._create(spec, con, held)
             for name in names:
                 if self.progress:
-                    with lock or contextlib.nullcontext():
+                    with self._reporting:
                         self.progress(t("progress.bucket", None, bucket=bucket + 1, buckets=self.buckets,
                                         name=name))
                 result = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
