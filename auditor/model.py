@@ -294,25 +294,71 @@ class ParquetIndex:
 
     @classmethod
     def build(cls, source: Path, target: Path, schema: pa.Schema) -> ParquetIndex:
-        """Sort ``source`` by agent into ``target`` (written atomically) and index it."""
+        """Sort ``source`` by agent into ``target`` (written atomically) and index it.
+
+        Two passes over the data: one read of ``source`` that appends each row to its bucket's Arrow file (buckets
+        of consecutive agents, in input order), then each bucket read back, sorted in memory (agent, input row)
+        and written out. Before, DuckDB scanned the whole file once per bucket (40 scans for 10 M rows).
+        """
+        import shutil
+
+        import numpy as np
+        import pyarrow.ipc as ipc
         import pyarrow.parquet as pq
 
         from auditor.io.output import atomic_path, ensure_dir
 
         stored = schema.append(pa.field(INPUT_ROW, pa.int64()))
+        with _connect(ensure_dir(target.parent) / "spill") as con:
+            counts = con.sql("SELECT agent, count(*) AS n FROM read_parquet($path) WHERE agent IS NOT NULL "
+                             "GROUP BY agent ORDER BY agent", params={"path": str(source)}).fetchall()
+        agents = pa.array([agent for agent, _ in counts], pa.string())
+        bucket_of = _bucket_of([n for _, n in counts], SORT_BUCKET_ROWS)
+        parts = target.parent / f".{target.stem}.parts"
+        shutil.rmtree(parts, ignore_errors=True)
+        ensure_dir(parts)
         bounds: dict[str, tuple[int, int]] = {}
-        query = (f"SELECT * FROM read_parquet($path, file_row_number = true) WHERE agent BETWEEN $low AND $high "
-                 f"ORDER BY agent, {INPUT_ROW}")
-        with (_connect(ensure_dir(target.parent) / "spill") as con, atomic_path(target) as temp,
-              pq.ParquetWriter(temp, stored) as writer):
-            done = 0
-            for low, high in _agent_buckets(con, source, SORT_BUCKET_ROWS):
-                params = {"path": str(source), "low": low, "high": high}
-                for batch in con.sql(query, params=params).to_arrow_reader(SORTED_ROW_GROUP):
-                    batch = batch.select(stored.names).cast(stored)
-                    writer.write_batch(batch, row_group_size=SORTED_ROW_GROUP)
-                    _add_runs(bounds, batch.column("agent"), done)
-                    done += batch.num_rows
+        try:
+            writers: dict[int, Any] = {}
+            try:
+                offset = 0
+                reader = pq.ParquetFile(source, pre_buffer=False)  # with it, pyarrow reads far ahead
+                for batch in reader.iter_batches(batch_size=1 << 16, columns=schema.names):
+                    rows = batch.num_rows
+                    batch = pa.RecordBatch.from_arrays(
+                        [*batch.columns, pa.array(np.arange(offset, offset + rows, dtype=np.int64))], schema=stored)
+                    offset += rows
+                    compute: Any = pc
+                    ordinal = np.asarray(compute.fill_null(compute.index_in(batch.column("agent"), value_set=agents),
+                                                           -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+                    kept = np.flatnonzero(ordinal >= 0)  # rows without an agent are nobody's: left out
+                    order = np.argsort(bucket_of[ordinal[kept]], kind="stable")
+                    buckets = bucket_of[ordinal[kept]][order]
+                    batch = batch.take(kept[order])
+                    cuts = np.flatnonzero(np.diff(buckets)) + 1
+                    for begin, end in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(buckets)].tolist(), strict=True):
+                        if end > begin:
+                            bucket = int(buckets[begin])
+                            if bucket not in writers:
+                                writers[bucket] = ipc.new_file(str(parts / f"{bucket}.arrow"), stored)
+                            writers[bucket].write_batch(batch.slice(begin, end - begin))
+            finally:
+                for writer in writers.values():
+                    writer.close()
+            with atomic_path(target) as temp, pq.ParquetWriter(temp, stored) as out:
+                done = 0
+                for bucket in sorted(writers):
+                    with pa.memory_map(str(parts / f"{bucket}.arrow")) as source_file:
+                        table = ipc.open_file(source_file).read_all()
+                    keys: Any = [("agent", "ascending"), (INPUT_ROW, "ascending")]
+                    table = table.take(pc.sort_indices(table, sort_keys=keys))
+                    out.write_table(table, row_group_size=SORTED_ROW_GROUP)
+                    _add_runs(bounds, table.column("agent"), done)
+                    done += table.num_rows
+                    (parts / f"{bucket}.arrow").unlink()
+        finally:
+            shutil.rmtree(parts, ignore_errors=True)
+            pa.default_memory_pool().release_unused()  # the buckets' buffers, kept by pyarrow's allocator otherwise
         return cls(target, schema, bounds)
 
     def rows(self, agents: list[str]) -> pa.Table:
@@ -349,19 +395,19 @@ class ParquetIndex:
         return self._file[1]
 
 
-def _agent_buckets(con: Any, source: Path, rows: int) -> list[tuple[str, str]]:
-    """(first, last) agent of consecutive runs of agents (in DuckDB's order) holding about ``rows`` rows each;
-    an agent with more rows than that is a bucket of its own."""
-    counts = con.sql("SELECT agent, count(*) AS n FROM read_parquet($path) WHERE agent IS NOT NULL GROUP BY agent "
-                     "ORDER BY agent", params={"path": str(source)}).fetchall()
-    buckets: list[tuple[str, str]] = []
-    held = 0
-    for agent, n in counts:
-        if buckets and held + n <= rows:
-            buckets[-1], held = (buckets[-1][0], agent), held + n
+def _bucket_of(counts: list[int], rows: int) -> Any:
+    """The bucket of each agent (given their row counts in agent order): runs of consecutive agents holding about
+    ``rows`` rows each; an agent with more rows than that is a bucket of its own."""
+    import numpy as np
+
+    buckets = np.zeros(len(counts), dtype=np.int64)
+    bucket, held = -1, 0
+    for i, n in enumerate(counts):
+        if bucket >= 0 and held + n <= rows:
+            held += n
         else:
-            buckets.append((agent, agent))
-            held = n
+            bucket, held = bucket + 1, n
+        buckets[i] = bucket
     return buckets
 
 
