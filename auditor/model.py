@@ -303,9 +303,9 @@ class ParquetIndex:
         import shutil
 
         import numpy as np
-        import pyarrow.ipc as ipc
         import pyarrow.parquet as pq
 
+        from auditor.io.buckets import BucketFiles, bucket_path, read_bucket
         from auditor.io.output import atomic_path, ensure_dir
 
         stored = schema.append(pa.field(INPUT_ROW, pa.int64()))
@@ -316,11 +316,9 @@ class ParquetIndex:
         bucket_of = _bucket_of([n for _, n in counts], SORT_BUCKET_ROWS)
         parts = target.parent / f".{target.stem}.parts"
         shutil.rmtree(parts, ignore_errors=True)
-        ensure_dir(parts)
         bounds: dict[str, tuple[int, int]] = {}
         try:
-            writers: dict[int, Any] = {}
-            try:
+            with BucketFiles(parts) as files:
                 offset = 0
                 reader = pq.ParquetFile(source, pre_buffer=False)  # with it, pyarrow reads far ahead
                 for batch in reader.iter_batches(batch_size=1 << 16, columns=schema.names):
@@ -332,30 +330,18 @@ class ParquetIndex:
                     ordinal = np.asarray(compute.fill_null(compute.index_in(batch.column("agent"), value_set=agents),
                                                            -1).to_numpy(zero_copy_only=False), dtype=np.int64)
                     kept = np.flatnonzero(ordinal >= 0)  # rows without an agent are nobody's: left out
-                    order = np.argsort(bucket_of[ordinal[kept]], kind="stable")
-                    buckets = bucket_of[ordinal[kept]][order]
-                    batch = batch.take(kept[order])
-                    cuts = np.flatnonzero(np.diff(buckets)) + 1
-                    for begin, end in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(buckets)].tolist(), strict=True):
-                        if end > begin:
-                            bucket = int(buckets[begin])
-                            if bucket not in writers:
-                                writers[bucket] = ipc.new_file(str(parts / f"{bucket}.arrow"), stored)
-                            writers[bucket].write_batch(batch.slice(begin, end - begin))
-            finally:
-                for writer in writers.values():
-                    writer.close()
+                    files.split(pa.Table.from_batches([batch]).take(kept), bucket_of[ordinal[kept]])
             with atomic_path(target) as temp, pq.ParquetWriter(temp, stored) as out:
                 done = 0
-                for bucket in sorted(writers):
-                    with pa.memory_map(str(parts / f"{bucket}.arrow")) as source_file:
-                        table = ipc.open_file(source_file).read_all()
+                for bucket in files.written:
+                    table = read_bucket(parts, bucket)
+                    assert table is not None
                     keys: Any = [("agent", "ascending"), (INPUT_ROW, "ascending")]
                     table = table.take(pc.sort_indices(table, sort_keys=keys))
                     out.write_table(table, row_group_size=SORTED_ROW_GROUP)
                     _add_runs(bounds, table.column("agent"), done)
                     done += table.num_rows
-                    (parts / f"{bucket}.arrow").unlink()
+                    bucket_path(parts, bucket).unlink()  # the disk holds the copy once, not twice
         finally:
             shutil.rmtree(parts, ignore_errors=True)
             pa.default_memory_pool().release_unused()  # the buckets' buffers, kept by pyarrow's allocator otherwise

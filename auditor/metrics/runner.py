@@ -8,7 +8,6 @@ fields, tool capabilities). No value is ever pasted into SQL text. Results come 
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import tempfile
@@ -27,6 +26,7 @@ import pyarrow.parquet as pq
 from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
+from auditor.io.buckets import BucketFiles, read_bucket
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.metrics.sequence import add_previous, distinct_marks
 from auditor.policy import Policy, default_policy
@@ -111,7 +111,6 @@ class MetricRunner:
         self.progress = progress
         self._spill = tempfile.TemporaryDirectory(prefix="auditor-duckdb-")
         self.con = connect(Path(self._spill.name))
-        self._keep: list[object] = []  # Arrow tables must outlive the connection's views of them
         self._completed: dict[str, pa.Table] = {}  # views completed in Python (one bucket's at a time)
         self._shared: dict[str, pa.Table] = {}  # every registered table, for the bucket workers' databases
         self._building, self._reporting = threading.Lock(), threading.Lock()  # between bucket workers
@@ -195,9 +194,9 @@ class MetricRunner:
         return max(1, -(-int(rows.fetchall()[0][0]) // bucket_rows()))
 
     def _partition(self) -> None:
-        """Write each kind once more, split by person bucket (a file per bucket), batch by batch with pyarrow:
-        a hash join on the identities, a sort on the bucket, one slice per bucket (DuckDB's partitioned COPY took
-        twice as long). The provenance columns stay behind: only per-tool metrics, never bucketed, read them."""
+        """Write each kind once more, split by person bucket (an Arrow file per bucket), batch by batch with
+        pyarrow: a hash join on the identities, then ``BucketFiles.split`` (DuckDB's partitioned COPY took twice as
+        long). The provenance columns stay behind: only per-tool metrics, never bucketed, read them."""
         persons = self.con.sql(
             f"SELECT tool, agent, CAST(hash(person) % {self.buckets} AS INTEGER) AS bucket FROM identities"
         ).to_arrow_table()
@@ -206,18 +205,12 @@ class MetricRunner:
         for kind in self._parquet_kinds():
             source = pq.ParquetFile(self.parquet_dir / f"{kind}.parquet", pre_buffer=False)  # it reads far ahead
             columns = [n for n in source.schema_arrow.names if n not in ("source_file", "source_row")]
-            with _BucketWriters(self._bucket_dir / kind) as writers:
+            with BucketFiles(self._bucket_dir / kind) as files:
                 for batch in source.iter_batches(batch_size=1 << 16, columns=columns):
                     joined = pa.Table.from_batches([batch]).join(persons, keys=["tool", "agent"],
                                                                  join_type="left outer")
-                    buckets = pc.fill_null(joined.column("bucket"), nobody)
-                    order = pc.sort_indices(buckets)
-                    rows = joined.select(columns).take(order)
-                    ordered = buckets.take(order).to_numpy()
-                    edges = [0, *(np.flatnonzero(np.diff(ordered)) + 1).tolist(), len(ordered)]
-                    for start, end in itertools.pairwise(edges):
-                        if end > start:
-                            writers.add(int(ordered[start]), rows.slice(start, end - start))
+                    buckets = pc.fill_null(joined.column("bucket"), nobody).to_numpy()
+                    files.split(joined.select(columns), np.asarray(buckets))
 
     @property
     def _bucket_dir(self) -> Path:
@@ -238,9 +231,9 @@ class MetricRunner:
             if bucket is None:
                 con.read_parquet(str(self.parquet_dir / f"{kind}.parquet")).create_view(kind, replace=True)
                 continue
-            path = self._bucket_dir / kind / f"bucket={bucket}.arrow"
-            table = pa.ipc.open_file(pa.memory_map(str(path))).read_all() if path.exists() else \
-                schemas.empty_table(kind)
+            table = read_bucket(self._bucket_dir / kind, bucket)
+            if table is None:
+                table = schemas.empty_table(kind)
             if held is not None:
                 held[kind] = table
             # a view (an Arrow table registered under the name would shadow the Parquet view put back after)
@@ -374,45 +367,6 @@ def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
             values = [bounds[key].as_py() for key in ("min", "max")]
             years += [v.year for v in values if v is not None]
     return policy_years(min(years), max(years)) if years else []
-
-
-class _BucketWriters:
-    """One Arrow file per bucket, ``folder``/bucket=N.arrow, in record batches of about BATCH rows (the slices of
-    one input batch are small). Arrow, not Parquet: written as it is held (half of the partition's time went
-    into Parquet encoding: 0.81 -> 0.39 s per million rows) and read back mapped, without decoding."""
-
-    BATCH = 1 << 16
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
-        self.pending: dict[int, list[pa.Table]] = {}
-
-    def add(self, bucket: int, rows: pa.Table) -> None:
-        pending = self.pending.setdefault(bucket, [])
-        pending.append(rows)
-        if sum(t.num_rows for t in pending) >= self.BATCH:
-            self._flush(bucket)
-
-    def _flush(self, bucket: int) -> None:
-        rows = pa.concat_tables(self.pending.pop(bucket)).combine_chunks()
-        if bucket not in self.writers:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.writers[bucket] = pa.ipc.new_file(str(self.folder / f"bucket={bucket}.arrow"), rows.schema)
-        self.writers[bucket].write_table(rows)
-
-    def __enter__(self) -> _BucketWriters:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        try:
-            if kind is None:
-                for bucket in list(self.pending):
-                    self._flush(bucket)
-        finally:
-            for writer in self.writers.values():
-                writer.close()
 
 
 def per_person(spec: MetricSpec) -> bool:

@@ -1,0 +1,81 @@
+"""Rows split into one Arrow file per bucket, then read back one bucket at a time.
+
+Used where a large table must be taken apart by a key that does not fit in memory at once: the person buckets of
+an out-of-core audit, the agent buckets of the sorted copy reports read. Arrow, not Parquet: written as it is held
+(Parquet encoding was half of the person partition's time: 0.81 -> 0.39 s per million rows) and read back mapped,
+without decoding.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import pyarrow as pa
+
+
+def bucket_path(folder: Path, bucket: int) -> Path:
+    return folder / f"bucket={bucket}.arrow"
+
+
+def read_bucket(folder: Path, bucket: int) -> pa.Table | None:
+    """One bucket's rows, mapped from its file (None when no row went to it)."""
+    path = bucket_path(folder, bucket)
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all() if path.exists() else None
+
+
+class BucketFiles:
+    """One Arrow file per bucket under ``folder``, in record batches of about BATCH rows (the slices of one
+    input batch are small: as batches of their own they would make the files slow to read; each bucket holds up
+    to a batch in memory, so a larger one would cost memory by the number of buckets)."""
+
+    BATCH = 1 << 13
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        self.pending: dict[int, list[pa.Table]] = {}
+
+    def split(self, rows: pa.Table, buckets: np.ndarray) -> None:
+        """Append each row to its bucket's file (``buckets``: one number per row); rows keep their order within
+        a bucket."""
+        order = np.argsort(buckets, kind="stable")
+        ordered = buckets[order]
+        rows = rows.take(order)
+        edges = [0, *(np.flatnonzero(np.diff(ordered)) + 1).tolist(), len(ordered)]
+        for start, end in itertools.pairwise(edges):
+            if end > start:
+                self.add(int(ordered[start]), rows.slice(start, end - start))
+
+    def add(self, bucket: int, rows: pa.Table) -> None:
+        pending = self.pending.setdefault(bucket, [])
+        pending.append(rows)
+        if sum(t.num_rows for t in pending) >= self.BATCH:
+            self._flush(bucket)
+
+    @property
+    def written(self) -> list[int]:
+        """The buckets that have a file, in order."""
+        return sorted({*self.writers, *self.pending})
+
+    def _flush(self, bucket: int) -> None:
+        rows = pa.concat_tables(self.pending.pop(bucket)).combine_chunks()
+        if bucket not in self.writers:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.writers[bucket] = pa.ipc.new_file(str(bucket_path(self.folder, bucket)), rows.schema)
+        self.writers[bucket].write_table(rows)
+
+    def __enter__(self) -> BucketFiles:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            if kind is None:
+                for bucket in list(self.pending):
+                    self._flush(bucket)
+        finally:
+            for writer in self.writers.values():
+                writer.close()
