@@ -321,7 +321,8 @@ class ParquetIndex:
             with BucketFiles(parts) as files:
                 offset = 0
                 reader = pq.ParquetFile(source, pre_buffer=False)  # with it, pyarrow reads far ahead
-                for batch in reader.iter_batches(batch_size=1 << 16, columns=schema.names):
+                chunk = files.chunk_rows(int(bucket_of.max(initial=0)) + 1)
+                for batch in reader.iter_batches(batch_size=chunk, columns=schema.names):
                     rows = batch.num_rows
                     batch = pa.RecordBatch.from_arrays(
                         [*batch.columns, pa.array(np.arange(offset, offset + rows, dtype=np.int64))], schema=stored)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+from typing import Any, cast
 
 import duckdb
 import numpy as np
@@ -195,22 +196,21 @@ class MetricRunner:
 
     def _partition(self) -> None:
         """Write each kind once more, split by person bucket (an Arrow file per bucket), batch by batch with
-        pyarrow: a hash join on the identities, then ``BucketFiles.split`` (DuckDB's partitioned COPY took twice as
-        long). The provenance columns stay behind: only per-tool metrics, never bucketed, read them."""
-        persons = self.con.sql(
+        pyarrow: each row's bucket looked up per distinct (tool, agent) of its batch, then ``BucketFiles.split``
+        (DuckDB's partitioned COPY took twice as long; a hash join of every row on the identities, half as long
+        again). The provenance columns stay behind: only per-tool metrics, never bucketed, read them."""
+        rows = self.con.sql(
             f"SELECT tool, agent, CAST(hash(person) % {self.buckets} AS INTEGER) AS bucket FROM identities"
-        ).to_arrow_table()
+        ).fetchall()
+        persons = {(tool, agent): bucket for tool, agent, bucket in rows}
         nobody = self.con.sql(f"SELECT CAST(hash(NULL::VARCHAR) % {self.buckets} AS INTEGER)").fetchall()[0][0]
         assert self.parquet_dir is not None
         for kind in self._parquet_kinds():
             source = pq.ParquetFile(self.parquet_dir / f"{kind}.parquet", pre_buffer=False)  # it reads far ahead
             columns = [n for n in source.schema_arrow.names if n not in ("source_file", "source_row")]
             with BucketFiles(self._bucket_dir / kind) as files:
-                for batch in source.iter_batches(batch_size=1 << 16, columns=columns):
-                    joined = pa.Table.from_batches([batch]).join(persons, keys=["tool", "agent"],
-                                                                 join_type="left outer")
-                    buckets = pc.fill_null(joined.column("bucket"), nobody).to_numpy()
-                    files.split(joined.select(columns), np.asarray(buckets))
+                for batch in source.iter_batches(batch_size=files.chunk_rows(self.buckets), columns=columns):
+                    files.split(pa.Table.from_batches([batch]), _row_buckets(batch, persons, nobody))
 
     @property
     def _bucket_dir(self) -> Path:
@@ -367,6 +367,33 @@ def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
             values = [bounds[key].as_py() for key in ("min", "max")]
             years += [v.year for v in values if v is not None]
     return policy_years(min(years), max(years)) if years else []
+
+
+def _row_buckets(batch: pa.RecordBatch, persons: Mapping[tuple[str | None, str | None], int],
+                 nobody: int) -> np.ndarray:
+    """The person bucket of each row of ``batch`` (``nobody``'s for an identifier the identities do not know, a
+    null one): one lookup per distinct (tool, agent) pair of the batch."""
+    codes = np.zeros(batch.num_rows, dtype=np.int64)
+    values: list[list[str | None]] = []
+    for name in ("tool", "agent"):
+        encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(batch.column(name)))
+        size = len(encoded.dictionary) + 1  # a null takes the code after the last value
+        indices = np.asarray(encoded.indices.fill_null(size - 1))
+        codes = codes * size + indices
+        values.append([*encoded.dictionary.to_pylist(), None])
+    agents, size = len(values[1]), len(values[0]) * len(values[1])
+    dense = size <= 4 * len(codes)  # the usual case, a few tools: a lookup table, no sort
+    if dense:
+        pairs = np.flatnonzero(np.bincount(codes, minlength=size))
+    else:
+        pairs, codes = np.unique(codes, return_inverse=True)
+    found = np.asarray([persons.get((values[0][pair // agents], values[1][pair % agents]), nobody)
+                        for pair in pairs.tolist()], dtype=np.int64)
+    if not dense:
+        return found[codes]
+    lookup = np.full(size, nobody, dtype=np.int64)
+    lookup[pairs] = found
+    return lookup[codes]
 
 
 def per_person(spec: MetricSpec) -> bool:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor import api
 from auditor.metrics import runner
@@ -90,3 +93,16 @@ def test_an_unreadable_memory_limit_is_a_usage_error(setting: str, monkeypatch: 
 def test_default_memory_limit_is_a_share_of_the_machine_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUDITOR_MEMORY_LIMIT", raising=False)
     assert 2**27 <= runner.memory_limit_bytes() <= runner.MEMORY_CAP_MB << 20
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.sampled_from(["x", "y", "z", "w", None])),
+                max_size=30), st.booleans())
+def test_a_rows_bucket_is_its_identitys(pairs: list[tuple[str | None, str | None]], many_tools: bool) -> None:
+    """Each row's bucket is the one of its (tool, agent), whether looked up in a table or after a sort (many
+    distinct tools), and an identifier the identities do not know, or a null one, goes to nobody's bucket."""
+    if many_tools:  # more (tool, agent) combinations than four per row: the sorted path
+        pairs = [(f"{tool}{index}" if tool else None, agent) for index, (tool, agent) in enumerate(pairs)]
+    known = {pair: index % 5 for index, pair in enumerate(sorted(set(pairs), key=repr)) if pair[1] not in (None, "w")}
+    batch = pa.RecordBatch.from_pydict({"tool": [p[0] for p in pairs], "agent": [p[1] for p in pairs]})
+    found = runner._row_buckets(batch, known, 7).tolist()
+    assert found == [known.get(pair, 7) for pair in pairs]
