@@ -92,6 +92,14 @@ def distinct_marks(traces: pa.Table) -> pa.Table:
     return traces.take(rows).append_column("prev_minute", pa.array(minute[previous], pa.int64(), mask=~follows))
 
 
+def marks_of(events: pa.Table) -> pa.Table:
+    """The ``marks`` view (``views/15_marks.sql``: each event's person, local day and minute) taken from the
+    completed events in place, then ``distinct_marks``."""
+    minute = np.floor(_float64(events.column("minute"))).astype(np.int64)
+    return distinct_marks(pa.table({"person": events.column("person"), "local_day": events.column("local_day"),
+                                    "minute": minute}))
+
+
 def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray, ...]) -> tuple[np.ndarray,
                                                                                                   np.ndarray]:
     """The rows sorted by partition, then ``keys``; and, in that order, whether each row follows one of its own

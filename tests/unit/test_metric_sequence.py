@@ -11,7 +11,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.metrics import sequence
+from auditor.metrics import catalog, sequence
+from auditor.metrics.runner import _strip_header
 from auditor.metrics.sequence import MARKS_WINDOW_SQL, WINDOW_SQL, add_previous, distinct_marks
 
 UTC = dt.UTC
@@ -115,3 +116,20 @@ def test_records_at_the_same_time_are_ordered_by_their_end() -> None:
     assert got["prev_busy_until"] == [ends[2], None, ends[1]]
     assert got["prev_busy_minute"] == [620.0, None, 610.0]
     assert got["interval_s"] == [0.0, None, 0.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(events(), st.lists(st.floats(0, 1439.99), min_size=40, max_size=40))
+def test_marks_taken_from_the_events_equal_the_view(table: pa.Table, minutes: list[float]) -> None:
+    """``marks_of`` reads the events in place: the same as the ``marks`` view's SQL, then the window."""
+    agents = table.column("agent").to_pylist()
+    table = (add_previous(table)
+             .append_column("person", pa.array(["p" if a in ("x", "y") else a for a in agents], pa.string()))
+             .append_column("minute", pa.array(minutes[:table.num_rows], pa.float64())))
+    con = duckdb.connect(":memory:")
+    con.register("events", table)
+    view = next(spec for spec in catalog.views() if spec.name == "marks")
+    expected = con.sql(MARKS_WINDOW_SQL.format(traces=f"({_strip_header(view.sql)})")).to_arrow_table()
+    got = sequence.marks_of(table)
+    assert _decoded(got).schema.types == expected.schema.types
+    assert _rows(got) == _rows(expected)
