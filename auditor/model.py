@@ -270,6 +270,8 @@ SORTED_ROW_GROUP = 8192
 SORT_BUCKET_ROWS = 250_000
 #: The input position of a row in a sorted copy, to give several identifiers' rows back in input order.
 INPUT_ROW = "file_row_number"
+#: A row's agent as its place in the sorted list of agents, while a sorted copy is built.
+_ORDINAL = "agent_ordinal"
 
 
 class ParquetIndex:
@@ -307,6 +309,7 @@ class ParquetIndex:
 
         from auditor.io.buckets import BucketFiles, bucket_path, read_bucket
         from auditor.io.output import atomic_path, ensure_dir
+        from auditor.io.parquet_files import fast_writer
 
         stored = schema.append(pa.field(INPUT_ROW, pa.int64()))
         with _connect(ensure_dir(target.parent) / "spill") as con:
@@ -330,18 +333,20 @@ class ParquetIndex:
                     compute: Any = pc
                     ordinal = np.asarray(compute.fill_null(compute.index_in(batch.column("agent"), value_set=agents),
                                                            -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-                    kept = np.flatnonzero(ordinal >= 0)  # rows without an agent are nobody's: left out
-                    files.split(pa.Table.from_batches([batch]).take(kept), bucket_of[ordinal[kept]])
-            with atomic_path(target) as temp, pq.ParquetWriter(temp, stored) as out:
+                    table = pa.Table.from_batches([batch])
+                    if ordinal.min(initial=0) < 0:  # rows without an agent are nobody's: left out
+                        kept = np.flatnonzero(ordinal >= 0)
+                        table, ordinal = table.take(kept), ordinal[kept]
+                    files.split(table.append_column(_ORDINAL, pa.array(ordinal, pa.int32())), bucket_of[ordinal])
+            with atomic_path(target) as temp, fast_writer(temp, stored, row_numbers=(INPUT_ROW,)) as out:
                 done = 0
                 for bucket in files.written:
-                    table = read_bucket(parts, bucket)
-                    assert table is not None
-                    keys: Any = [("agent", "ascending"), (INPUT_ROW, "ascending")]
-                    table = table.take(pc.sort_indices(table, sort_keys=keys))
-                    out.write_table(table, row_group_size=SORTED_ROW_GROUP)
-                    _add_runs(bounds, table.column("agent"), done)
-                    done += table.num_rows
+                    held = read_bucket(parts, bucket)
+                    assert held is not None
+                    ordered = held.take(_agent_order(held.column(_ORDINAL))).drop_columns([_ORDINAL])
+                    out.write_table(ordered, row_group_size=SORTED_ROW_GROUP)
+                    _add_runs(bounds, ordered.column("agent"), done)
+                    done += ordered.num_rows
                     bucket_path(parts, bucket).unlink()  # the disk holds the copy once, not twice
         finally:
             shutil.rmtree(parts, ignore_errors=True)
@@ -380,6 +385,18 @@ class ParquetIndex:
 
             self._file = (os.getpid(), pq.ParquetFile(self.path))
         return self._file[1]
+
+
+def _agent_order(ordinals: pa.ChunkedArray[Any]) -> Any:
+    """The rows of a bucket in agent order, input order within an agent (the bucket's rows came in input order):
+    a stable sort of the agents' ordinals, a radix sort when the bucket's agents span fewer than 32,768."""
+    import numpy as np
+
+    values = np.asarray(ordinals.combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
+    low = int(values.min(initial=0))
+    if int(values.max(initial=0)) - low < 1 << 15:
+        values = (values - low).astype(np.int16)
+    return np.argsort(values, kind="stable")
 
 
 def _bucket_of(counts: list[int], rows: int) -> Any:
