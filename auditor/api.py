@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import queue
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,6 +16,7 @@ import pyarrow.parquet as pq
 from auditor import schemas
 from auditor.errors import InputError
 from auditor.io import allocator, archive
+from auditor.io.background import Background
 from auditor.io.hashing import sha256_of
 from auditor.io.output import atomic_path, ensure_dir, write_text
 from auditor.io.parquet_files import fast_writer
@@ -256,59 +254,19 @@ def _load_to_workspace(paths: Sequence[Path | str | Source], options: ReadOption
     return Dataset.in_workspace(workspace, pq.read_table(result.rejects), result.provenance, result.skipped, keep)
 
 
-class _BackgroundWriter:
-    """A Parquet writer fed through a bounded queue and run on a thread of its own.
+class _BackgroundWriter(Background[pa.RecordBatch]):
+    """A Parquet writer run on a thread of its own (``io.background``).
 
     Encoding a batch costs about 0.2 s of CPU per million fixes and pyarrow releases the GIL while it runs:
     on the parsing thread it stalled the block pipeline (no block was handed to the converters while a batch
-    was encoded), on its own thread it overlaps the parse. Batches are written in the order given; at most
-    ``depth`` wait (bounded memory). An error of the writer is raised in the caller at its next call.
+    was encoded), on its own thread it overlaps the parse. Batches are written in the order given.
     """
 
-    _DONE: ClassVar[object] = object()
-
     def __init__(self, writer: pq.ParquetWriter, depth: int = 8) -> None:
-        self._writer = writer
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._closed = False
-        self._abandoned = False
-        self._thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (batch := self._queue.get()) is not self._DONE:
-            if self._error is None and not self._abandoned:
-                try:
-                    self._writer.write_batch(batch)
-                except BaseException as error:
-                    self._error = error
+        super().__init__(writer.write_batch, writer.close, depth=depth, name="parquet-writer")
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        if self._error is not None or self._closed:
-            self.close()
-            raise RuntimeError("write to a closed workspace writer")
-        self._queue.put(batch)
-
-    def close(self) -> None:
-        """Write what waits, stop the thread and close the file (idempotent); raise the writer's error."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(self._DONE)
-            self._thread.join()
-            try:
-                self._writer.close()
-            except BaseException as closing:
-                self._error = self._error or closing
-        if self._error is not None:
-            failed, self._error = self._error, None
-            raise failed
-
-    def abandon(self) -> None:
-        """On an error elsewhere: drop what waits, stop the thread, close the file, raise nothing."""
-        self._abandoned = True
-        with suppress(BaseException):  # the error being handled is the one to report
-            self.close()
+        self.put(batch)
 
 
 @dataclass

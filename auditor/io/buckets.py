@@ -15,6 +15,8 @@ from types import TracebackType
 import numpy as np
 import pyarrow as pa
 
+from auditor.io.background import Background
+
 
 def bucket_path(folder: Path, bucket: int) -> Path:
     return folder / f"bucket={bucket}.arrow"
@@ -29,7 +31,8 @@ def read_bucket(folder: Path, bucket: int) -> pa.Table | None:
 class BucketFiles:
     """One Arrow file per bucket under ``folder``, in record batches of about BATCH rows (the slices of one
     input batch are small: as batches of their own they would make the files slow to read; each bucket holds up
-    to a batch in memory, so a larger one would cost memory by the number of buckets)."""
+    to a batch in memory, so a larger one would cost memory by the number of buckets). Rows are sorted into their
+    buckets and written on a thread of its own while the caller reads the next ones (one chunk waits at most)."""
 
     BATCH = 1 << 13
 
@@ -37,25 +40,14 @@ class BucketFiles:
         self.folder = folder
         self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self.pending: dict[int, list[pa.Table]] = {}
+        self._failed = False
+        self._background = Background(self._split, self._close, depth=1, name="bucket-writer")
 
     def split(self, rows: pa.Table, buckets: np.ndarray) -> None:
         """Append each row to its bucket's file (``buckets``: one number per row); rows keep their order within
         a bucket. Give it many rows at once (``chunk_rows``): a bucket's slice of BATCH rows or more is written as
         it is, without the copy that gathers small ones."""
-        small = buckets.astype(np.int16) if len(buckets) and buckets.min() >= 0 and buckets.max() < 1 << 15 else buckets
-        order = np.argsort(small, kind="stable")  # a radix sort on 16-bit keys
-        ordered = small[order]
-        rows = rows.take(order)
-        edges = [0, *(np.flatnonzero(np.diff(ordered)) + 1).tolist(), len(ordered)]
-        for start, end in itertools.pairwise(edges):
-            if end > start:
-                self.add(int(ordered[start]), rows.slice(start, end - start))
-
-    def add(self, bucket: int, rows: pa.Table) -> None:
-        pending = self.pending.setdefault(bucket, [])
-        pending.append(rows)
-        if sum(t.num_rows for t in pending) >= self.BATCH:
-            self._flush(bucket)
+        self._background.put((rows, buckets))
 
     def chunk_rows(self, buckets: int) -> int:
         """Rows to give ``split`` at once for ``buckets`` buckets: enough that each bucket's slice is a batch."""
@@ -63,8 +55,25 @@ class BucketFiles:
 
     @property
     def written(self) -> list[int]:
-        """The buckets that have a file, in order."""
+        """The buckets that have a file, in order (once closed)."""
         return sorted({*self.writers, *self.pending})
+
+    def _split(self, work: tuple[pa.Table, np.ndarray]) -> None:
+        rows, buckets = work
+        small = buckets.astype(np.int16) if len(buckets) and buckets.min() >= 0 and buckets.max() < 1 << 15 else buckets
+        order = np.argsort(small, kind="stable")  # a radix sort on 16-bit keys
+        ordered = small[order]
+        rows = rows.take(order)
+        edges = [0, *(np.flatnonzero(np.diff(ordered)) + 1).tolist(), len(ordered)]
+        for start, end in itertools.pairwise(edges):
+            if end > start:
+                self._add(int(ordered[start]), rows.slice(start, end - start))
+
+    def _add(self, bucket: int, rows: pa.Table) -> None:
+        pending = self.pending.setdefault(bucket, [])
+        pending.append(rows)
+        if sum(t.num_rows for t in pending) >= self.BATCH:
+            self._flush(bucket)
 
     def _flush(self, bucket: int) -> None:
         pending = self.pending.pop(bucket)
@@ -74,15 +83,22 @@ class BucketFiles:
             self.writers[bucket] = pa.ipc.new_file(str(bucket_path(self.folder, bucket)), rows.schema)
         self.writers[bucket].write_table(rows.combine_chunks())
 
-    def __enter__(self) -> BucketFiles:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def _close(self) -> None:
         try:
-            if kind is None:
+            if not self._failed:
                 for bucket in list(self.pending):
                     self._flush(bucket)
         finally:
             for writer in self.writers.values():
                 writer.close()
+
+    def __enter__(self) -> BucketFiles:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is None:
+            self._background.close()
+        else:
+            self._failed = True
+            self._background.abandon()
