@@ -14,9 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from auditor import schemas
 from auditor.i18n import format_day, t
 from auditor.model import Dataset
@@ -51,7 +48,10 @@ class Review:
 def resolve_sheets(dataset: Dataset, named: Iterable[str]) -> list[tuple[str, Sheet]]:
     """(tool as found or named, its sheet) for every tool in the reply plus those named by the user."""
     found: dict[str, tuple[str, Sheet]] = {}
-    tools = {tool for table in dataset.tables.values() for tool in table.column("tool").unique().to_pylist() if tool}
+    tools: set[str] = set()
+    if dataset.kinds():
+        rows = dataset.sql(" UNION ".join(f"SELECT DISTINCT tool FROM {kind}" for kind in dataset.kinds()))
+        tools = {tool for tool in rows.column("tool").to_pylist() if tool}
     for tool in sorted(tools) + list(named):
         sheet = sheet_for(tool) or sheets().get(tool)
         if sheet is not None and sheet.id not in found:
@@ -63,20 +63,19 @@ def review(dataset: Dataset, named: Sequence[str], policy: Policy | None, answer
            sent: date | None, today: date, lang: str) -> Review:
     out = Review()
     for _tool, sheet in resolve_sheets(dataset, named):
-        rows = {kind: _rows_of(dataset.tables.get(kind), sheet) for kind in sheet.kinds}
-        for kind, table in rows.items():
+        received = {kind: _received(dataset, kind, sheet) for kind in sheet.kinds}
+        for kind, (rows, _) in received.items():
             title = schemas.get(kind).title[lang]
-            if table is None or table.num_rows == 0:
+            if rows == 0:
                 out.gaps.append(Gap(sheet.product, t("response.kind_missing", lang, kind=title)))
             else:
-                out.received.append(t("response.received", lang, product=sheet.product, n=table.num_rows, kind=title))
+                out.received.append(t("response.received", lang, product=sheet.product, n=rows, kind=title))
         for cap in sheet.capabilities:
-            table = rows.get(cap.kind) if cap.kind else None
             if cap.kind is None or cap.field is None:
                 out.gaps.append(Gap(sheet.product, t("response.ask_capability", lang, what=cap.title[lang])))
-            elif table is not None and table.num_rows and _filled(table, cap.field):
                 continue
-            elif table is not None and table.num_rows:
+            rows, filled = received.get(cap.kind, (0, set()))
+            if rows and cap.field not in filled:
                 out.gaps.append(Gap(sheet.product, t("response.field_missing", lang, what=cap.title[lang])))
     given = set(answered)
     if policy is not None and policy.declared:
@@ -88,15 +87,17 @@ def review(dataset: Dataset, named: Sequence[str], policy: Policy | None, answer
     return out
 
 
-def _rows_of(table: pa.Table | None, sheet: Sheet) -> pa.Table | None:
-    if table is None:
-        return None
-    tools = [x for x in table.column("tool").unique().to_pylist() if x and sheet.matches_tool(x)]
-    return table.filter(pc.is_in(table.column("tool"), value_set=pa.array(tools, pa.string())))
-
-
-def _filled(table: pa.Table, name: str) -> bool:
-    return name in table.column_names and table.column(name).null_count < table.num_rows
+def _received(dataset: Dataset, kind: str, sheet: Sheet) -> tuple[int, set[str]]:
+    """The rows of ``kind`` from the sheet's product and which of the fields its capabilities name hold a value
+    in at least one of them: one DuckDB aggregate per tool (a workspace's kind is scanned, never held whole)."""
+    if kind not in dataset.kinds():
+        return 0, set()
+    names = sorted({cap.field for cap in sheet.capabilities
+                    if cap.kind == kind and cap.field and cap.field in schemas.get(kind).names})
+    counts = "".join(f', count("{name}") AS "{name}"' for name in names)
+    per_tool = dataset.sql(f"SELECT tool, count(*) AS rows_{counts} FROM {kind} WHERE tool IS NOT NULL GROUP BY tool")
+    mine = [row for row in per_tool.to_pylist() if sheet.matches_tool(row["tool"])]
+    return sum(row["rows_"] for row in mine), {name for name in names if any(row[name] for row in mine)}
 
 
 def item_text(item: str, lang: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -18,18 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from auditor import api, privacy
+from auditor import api, privacy, schemas
 from auditor.errors import AuditorError, hint, message
 from auditor.i18n import has, t
 from auditor.io.output import write_bytes
+from auditor.io.parquet_files import fast_writer
 from auditor.model import Dataset, Provenance
 from auditor.policy import Policy
 from auditor.report import pdf, render
 from auditor.report.write import Options, write_all
 from auditor.rules.engine import audit
 from auditor.rules.yamlsafe import DocumentError
-from auditor.sources.base import REJECTS_SCHEMA
 
 Step = tuple[str, dict[str, Any]]
 
@@ -125,19 +127,36 @@ def read_file(path: Path, shown: str, timezone: str) -> tuple[FileResult, Datase
     return result, dataset
 
 
+#: Rows per batch copied into a merged workspace.
+BATCH_ROWS = 1 << 16
+
+
 def merge(datasets: list[Dataset]) -> Dataset:
-    """One dataset from several (canonical tables of the same kind share one schema)."""
-    kinds: dict[str, list[pa.Table]] = {}
-    for dataset in datasets:
-        for kind, table in dataset.tables.items():
-            kinds.setdefault(kind, []).append(table)
-    rejects = [d.rejects for d in datasets]
-    return Dataset(
-        tables={kind: pa.concat_tables(tables) for kind, tables in kinds.items()},
-        rejects=pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table(),
-        provenance=[p for d in datasets for p in d.provenance],
-        skipped=[s for d in datasets for s in d.skipped],
-    )
+    """One dataset from several (canonical tables of the same kind share one schema); a single one as it is. If
+    one was large enough to be kept in a Parquet workspace, so is the merge (written batch by batch, never held
+    whole)."""
+    if len(datasets) == 1:
+        return datasets[0]
+    rejects = pa.concat_tables([d.rejects for d in datasets])
+    provenance = [p for d in datasets for p in d.provenance]
+    skipped = [s for d in datasets for s in d.skipped]
+    kinds = sorted({kind for d in datasets for kind in d.kinds()})
+    if all(d.workspace is None for d in datasets):
+        tables = {kind: pa.concat_tables([d.tables[kind] for d in datasets if kind in d.tables]) for kind in kinds}
+        return Dataset(tables=tables, rejects=rejects, provenance=provenance, skipped=skipped)
+    keep = tempfile.TemporaryDirectory(prefix="auditor-workspace-")
+    folder = Path(keep.name)
+    (folder / "tables").mkdir()
+    for kind in kinds:
+        schema = schemas.get(kind).arrow
+        with fast_writer(folder / "tables" / f"{kind}.parquet", schema) as out:
+            for dataset in (d for d in datasets if kind in d.tables):
+                path = dataset.parquet(kind)
+                batches = (pq.ParquetFile(path).iter_batches(BATCH_ROWS) if path is not None
+                           else dataset.tables[kind].to_batches(BATCH_ROWS))
+                for batch in batches:
+                    out.write_table(pa.Table.from_batches([batch]).cast(schema))
+    return Dataset.in_workspace(folder, rejects, provenance, skipped, keep)
 
 
 def read_uploads(workspace: Workspace, uploads: list[tuple[Path, str]], timezone: str) -> Callable[[Job], None]:

@@ -65,3 +65,24 @@ def test_cli_refuses_unknown_items_and_unknown_tools(tmp_path: Path, capsys: pyt
     gpx = Path(__file__).resolve().parents[2] / "sample_exports" / "gpx"
     code, output = run(["check-response", str(gpx), "--out", str(tmp_path)], capsys)
     assert code == 2 and "--tool" in output
+
+
+def test_a_workspace_reply_is_reviewed_without_reading_a_kind_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large reply kept in a Parquet workspace gets the same review from per-tool counts."""
+    import pyarrow.parquet as pq
+
+    from auditor import model
+
+    samples = sorted(SAMPLE.parent.glob("*.csv"))
+    memory = api.load(samples)
+    space = api.load(samples, api.ReadOptions(large_input_bytes=0))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a whole kind was read into memory")
+
+    monkeypatch.setattr(pq, "read_table", refuse)
+    monkeypatch.setattr(model.ParquetTables, "__getitem__", refuse)
+    named = ("qmatic", "gps")
+    expected = response.review(memory, named, None, ["a"], date(2026, 9, 1), date(2026, 9, 5), "en")
+    got = response.review(space, named, None, ["a"], date(2026, 9, 1), date(2026, 9, 5), "en")
+    assert got == expected and expected.received and expected.gaps
