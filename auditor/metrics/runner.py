@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.io.buckets import BucketFiles, read_bucket
+from auditor.metrics import per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.metrics.sequence import add_previous, marks_of
 from auditor.policy import Policy, default_policy
@@ -53,10 +54,52 @@ BUCKET_WORKERS = max(1, min(2, os.cpu_count() or 1))
 SCAN_BATCH_ROWS = 1 << 16
 #: Views whose SQL result is completed in Python before the metrics read it (a step SQL does slowly).
 COMPLETED_IN_PYTHON: dict[str, Callable[[pa.Table], pa.Table]] = {"events": add_previous}
-#: Views built in Python from the tables they read (given by name), their SQL file staying their definition
-#: (tests hold the two equal).
-BUILT_IN_PYTHON: dict[str, Callable[[Callable[[str], pa.Table]], pa.Table]] = {
-    "marks": lambda read: marks_of(read("events"))}
+
+
+class Tables(Mapping[str, pa.Table]):
+    """What a view built in Python reads: each table its SQL reads, by name (held in Arrow already, or queried), and
+    ``sql`` for what only DuckDB does the SQL's way (text functions, on a handful of distinct values)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *held: Mapping[str, pa.Table]) -> None:
+        self.con, self.held = con, held
+
+    def __getitem__(self, name: str) -> pa.Table:
+        for tables in self.held:
+            if name in tables:
+                return tables[name]
+        table: pa.Table = self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+        return table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({name for tables in self.held for name in tables})
+
+    def __len__(self) -> int:
+        return len(set(self))
+
+    def sql(self, query: str, **tables: pa.Table) -> pa.Table:
+        """``query`` over ``tables`` (Arrow, registered under their names for the query only)."""
+        for name, table in tables.items():
+            self.con.register(name, table)
+        try:
+            result: pa.Table = self.con.sql(query).to_arrow_table()
+        finally:
+            for name in tables:
+                self.con.unregister(name)
+        return result
+
+
+#: Views built in Python from the tables they read, their SQL file staying their definition (tests hold the two
+#: equal).
+BUILT_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
+    "marks": lambda tables: marks_of(tables["events"]),
+    "texts": lambda tables: text_values.texts(tables, tables.sql),
+}
+#: Metrics computed in Python likewise (``metrics/per_agent.py``: DuckDB's exact results, several times faster).
+COMPUTED_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
+    "activity_counts": lambda tables: per_agent.activity_counts(tables["events"]),
+    "sampling_interval": lambda tables: per_agent.sampling_interval(tables["events"]),
+    "gaps": lambda tables: per_agent.gaps(tables["events"], tables["policy_breaks"]),
+}
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -183,7 +226,7 @@ class MetricRunner:
             con.execute(body)
         elif spec.name in COMPLETED_IN_PYTHON or spec.name in BUILT_IN_PYTHON:
             if spec.name in BUILT_IN_PYTHON:
-                done = BUILT_IN_PYTHON[spec.name](self._reader(con, completed))
+                done = BUILT_IN_PYTHON[spec.name](self._tables(con, completed))
             else:
                 done = COMPLETED_IN_PYTHON[spec.name](con.sql(body).to_arrow_table())
             # read in place, in batches both threads can share (as fast as a DuckDB table, without the copy)
@@ -195,15 +238,8 @@ class MetricRunner:
         if con is self.con and spec.role == "view":
             self._names.add(spec.name)
 
-    def _reader(self, con: duckdb.DuckDBPyConnection, held: Mapping[str, pa.Table]) -> Callable[[str], pa.Table]:
-        """What a view built in Python reads: a table ``con`` holds, by name (in Arrow already, or queried)."""
-        def read(name: str) -> pa.Table:
-            for tables in (held, self._shared):
-                if name in tables:
-                    return tables[name]
-            table: pa.Table = con.sql(f"SELECT * FROM {name}").to_arrow_table()
-            return table
-        return read
+    def _tables(self, con: duckdb.DuckDBPyConnection, held: Mapping[str, pa.Table]) -> Tables:
+        return Tables(con, held, self._shared)
 
     def _buckets(self) -> int:
         """How many person buckets an out-of-core audit runs in (``bucket_rows()`` input rows each)."""
@@ -315,7 +351,7 @@ class MetricRunner:
                     with self._reporting:
                         self.progress(t("progress.bucket", None, bucket=bucket + 1, buckets=self.buckets,
                                         name=name))
-                result = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
+                result = self._metric(name, con, held)
                 parts[name][bucket] = result
                 con.register(name, result)  # for a later metric of the same bucket that reads it
             pa.default_memory_pool().release_unused()
@@ -339,9 +375,16 @@ class MetricRunner:
             return self.results[name]
         if self.progress:
             self.progress(t("progress.metric", None, name=name))
-        result: pa.Table = self.con.sql(_strip_header(spec.sql)).to_arrow_table()
+        result = self._metric(name, self.con, self._completed)
         self.results[name] = result
         self.register(name, result)
+        return result
+
+    def _metric(self, name: str, con: duckdb.DuckDBPyConnection, held: Mapping[str, pa.Table]) -> pa.Table:
+        """One metric's rows, on ``con`` whose completed views are ``held``."""
+        if name in COMPUTED_IN_PYTHON:
+            return COMPUTED_IN_PYTHON[name](self._tables(con, held))
+        result: pa.Table = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
         return result
 
     def _exists(self, name: str) -> bool:

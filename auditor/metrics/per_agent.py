@@ -1,0 +1,547 @@
+"""The per-agent metrics ``activity_counts``, ``sampling_interval`` and ``gaps`` in numpy: their SQL files are
+the definition, and these return exactly DuckDB's result for them, in a third of its time or less.
+
+Each reads the completed ``events`` (``sequence.add_previous``). DuckDB hashes three text keys per row and, for
+the quantiles, keeps every interval of a group; here the keys become one small integer per row (folded from
+the dictionary indices the completed view already has) and every per-group statistic comes from one in-place
+``np.sort`` of an integer key (vectorised sorts of plain integers are the fastest thing numpy does) or from
+sums indexed by the group's code. Rows are read in blocks of ``BLOCK_ROWS``: after a read, glibc maps every
+buffer above 128 KiB afresh and the kernel zeroes it page by page (``io/allocator.py``), which cost as much as
+the arithmetic when every step made a temporary of the whole table; a block's temporaries are reused.
+
+Rows come out in the order of the groups' dictionary indices (kind, then tool, then agent; a null agent after
+the others), not alphabetically: callers sort the results.
+
+Exactness, checked against DuckDB by ``tests/unit/test_metric_per_agent.py``: counts, sums of counts, minima and
+maxima are exact; means are the sum over the count in double, like DuckDB; quantiles use DuckDB's interpolation
+bit for bit (its compiled ``lo * (1 - d) + hi * d`` is a fused multiply-add, emulated here exactly); sums of
+gap minutes add each group's gaps in row order, which is DuckDB's order on one thread (the tests allow 1e-9
+relative: with several threads DuckDB's own sums vary in their last bits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+KEYS = ("kind", "tool", "agent")
+MICROS_PER_HOUR = 3_600_000_000
+MICROS_PER_DAY = 86_400_000_000
+#: Rows per block: 64 KiB of int64, under glibc's mmap threshold, so that a block's temporaries come from the heap.
+BLOCK_ROWS = 8192
+#: (group, day) keys past this many are numbered densely first, so that with an interval's microseconds (37 bits
+#: for a day) they still fit in one int64 to sort.
+DENSE_KEYS = 1 << 24
+#: Group codes range over the product of the dictionary sizes: up to this many (or 4 per row), flags and sums are
+#: indexed by them; past it, the codes present are numbered first (a sort).
+CODE_RANGE = 1 << 20
+CODES_PER_ROW = 4
+#: Bits of the integers sorted at once: (group, value) pairs wider than this are lexsorted instead.
+PACK_BITS = 62
+
+
+def activity_counts(events: pa.Table) -> pa.Table:
+    """Acts per (local) hour and per day of each agent: ``activity_counts.sql``. The SQL joins the hourly and
+    daily figures on (kind, tool, agent), which drops the rows of a null agent: so does this."""
+    table, groups = _Grouping.of(events, ("local_t", "local_day"))
+    hour_low, hour_span = _extent(table.column("local_t"), MICROS_PER_HOUR)
+    day_low, day_span = _extent(table.column("local_day"), 1)
+    by_hour = np.empty(table.num_rows, dtype=np.int64)
+    by_day = np.empty(table.num_rows, dtype=np.int64)
+    for start, batch in _blocks(table):
+        code = groups.codes(batch)
+        stop = start + batch.num_rows
+        hours = _view(batch.column("local_t")) // MICROS_PER_HOUR
+        np.multiply(code, hour_span, out=by_hour[start:stop])
+        by_hour[start:stop] += hours - hour_low
+        np.multiply(code, day_span, out=by_day[start:stop])
+        by_day[start:stop] += _view(batch.column("local_day")) - day_low
+    present, n_records, active_hours, max_per_hour = _runs(by_hour, hour_span)
+    del by_hour
+    _, _, active_days, max_per_day = _runs(by_day, day_span)
+    kept = ~groups.null_agent(present)
+    return pa.table({
+        **groups.keys(present[kept]),
+        "n_records": pa.array(n_records[kept], pa.int64()).cast(pa.decimal128(38, 0)),
+        "active_hours": pa.array(active_hours[kept], pa.int64()),
+        "mean_per_hour": pa.array(n_records[kept] / active_hours[kept], pa.float64()),
+        "max_per_hour": pa.array(max_per_hour[kept], pa.int64()),
+        "active_days": pa.array(active_days[kept], pa.int64()),
+        "mean_per_day": pa.array(n_records[kept] / active_days[kept], pa.float64()),
+        "max_per_day": pa.array(max_per_day[kept], pa.int64()),
+    })
+
+
+def sampling_interval(events: pa.Table) -> pa.Table:
+    """Median and 10th percentile of each agent's intervals, and its tightest daily median:
+    ``sampling_interval.sql``. Only agents with an interval; a null agent is dropped by the SQL's join."""
+    table, groups = _Grouping.of(events, ("interval_s", "local_day"))
+    day_low, day_span = _extent(table.column("local_day"), 1)
+    if groups.size * day_span > DENSE_KEYS:
+        table, groups = _Grouping.of(events, ("interval_s", "local_day"), dense=True)
+    count = table.num_rows - table.column("interval_s").null_count
+    ids = np.empty(count, dtype=np.int64)
+    values = np.empty(count, dtype=np.float64)
+    at = 0
+    for _, batch in _blocks(table):
+        code = groups.codes(batch)
+        interval = batch.column("interval_s")
+        has = _valid(interval)
+        taken = int(np.count_nonzero(has))
+        code = code[has]
+        code *= day_span
+        code += _view(batch.column("local_day"))[has]
+        code -= day_low
+        ids[at:at + taken] = code  # (group, day) keys for now
+        values[at:at + taken] = _view(interval)[has]
+        at += taken
+    ranked = _Ranked.of(values)
+    del values
+    day_key, day_starts, day_counts = _segments(ranked.sort(ids, groups.size * day_span))
+    day_median = _quantile(ranked.values, day_starts, day_counts, 0.5)
+    day_group = day_key // day_span
+    first_day = _starts(day_group)
+    agent_days = np.diff(np.append(first_day, len(day_group)))
+    min_daily = np.minimum.reduceat(day_median, first_day) if len(first_day) else day_median[:0]
+
+    ids //= day_span  # back to groups
+    present, starts, counts = _segments(ranked.sort(ids, groups.size))
+    del ids
+    median = _quantile(ranked.values, starts, counts, 0.5)
+    p10 = _quantile(ranked.values, starts, counts, 0.1)
+
+    kept = ~groups.null_agent(present)
+    return pa.table({
+        **groups.keys(present[kept]),
+        "n_intervals": pa.array(counts[kept], pa.int64()),
+        "agent_days": pa.array(agent_days[kept], pa.int64()),
+        "median_interval_s": pa.array(median[kept], pa.float64()),
+        "p10_interval_s": pa.array(p10[kept], pa.float64()),
+        "min_daily_median_s": pa.array(min_daily[kept], pa.float64()),
+    })
+
+
+def gaps(events: pa.Table, policy_breaks: pa.Table) -> pa.Table:
+    """Pauses between two acts in shift the same day, in bands of 1-10 and 10+ minutes: ``gaps.sql``. Every
+    group of ``events`` has a row (a left join); the bands of a null agent are 0, since the SQL's join on the
+    keys does not match a null."""
+    table, groups = _Grouping.of(events, ("t", "interval_s", "slot", "prev_slot", "prev_busy_until", "grp",
+                                          "isodow", "minute", "prev_busy_minute"))
+    breaks = _Breaks.of(policy_breaks, groups.texts["grp"])
+    shift = {name: groups.texts[name].equals("shift") for name in ("slot", "prev_slot")}
+    seen = np.zeros(groups.size, dtype=bool)
+    agent_days = np.zeros(groups.size, dtype=np.int64)
+    latest = np.full(groups.size, np.iinfo(np.int64).min, dtype=np.int64)
+    earliest = np.full(groups.size, np.iinfo(np.int64).max, dtype=np.int64)
+    n_short = np.zeros(groups.size, dtype=np.int64)
+    n_long = np.zeros(groups.size, dtype=np.int64)
+    minutes_short = np.zeros(groups.size, dtype=np.float64)
+    minutes_long = np.zeros(groups.size, dtype=np.float64)
+    for _, batch in _blocks(table):
+        code = groups.codes(batch)
+        seen[code] = True
+        np.add.at(agent_days, code[~_valid(batch.column("interval_s"))], 1)
+        t = _view(batch.column("t"))
+        np.maximum.at(latest, code, t)
+        np.minimum.at(earliest, code, t)
+        in_shift = shift["slot"][groups.texts["slot"].codes(batch.column("slot"))]
+        in_shift &= shift["prev_slot"][groups.texts["prev_slot"].codes(batch.column("prev_slot"))]
+        in_shift &= _valid(batch.column("prev_busy_until"))
+        rows = np.flatnonzero(in_shift)
+        gap = _epoch_seconds(t[rows] - _view(batch.column("prev_busy_until"))[rows])
+        gap /= 60.0
+        keep = gap >= 1
+        rows, gap = rows[keep], gap[keep]
+        keep = ~breaks.between(batch, rows, groups.texts["grp"])
+        rows, gap = rows[keep], gap[keep]
+        short = gap < 10
+        banded = code[rows]
+        np.add.at(n_short, banded[short], 1)
+        np.add.at(minutes_short, banded[short], gap[short])
+        np.add.at(n_long, banded[~short], 1)
+        np.add.at(minutes_long, banded[~short], gap[~short])
+    present = np.flatnonzero(seen)
+    null_agent = groups.null_agent(present)
+    span_days = _epoch_seconds(latest[present] - earliest[present]) / 86400.0
+    bands = [np.where(null_agent, 0, banded[present]) for banded in (n_short, n_long, minutes_short, minutes_long)]
+    return pa.table({
+        **groups.keys(present),
+        "agent_days": pa.array(agent_days[present], pa.int64()),
+        "span_days": pa.array(span_days, pa.float64()),
+        "n_gaps_1_10": pa.array(bands[0], pa.int64()),
+        "n_gaps_10_plus": pa.array(bands[1], pa.int64()),
+        "minutes_gaps_1_10": pa.array(bands[2], pa.float64()),
+        "minutes_gaps_10_plus": pa.array(bands[3], pa.float64()),
+    })
+
+
+@dataclass(frozen=True)
+class _Breaks:
+    """The declared breaks as sorted integers ``(group code, weekday, start)``, for the SQL's correlated
+    ``NOT EXISTS``: a break of the row's group and weekday starting in [prev_busy_minute, minute).
+
+    Break starts are integers, so ``start >= x`` is ``start >= ceil(x)`` and ``start < m`` is
+    ``start < ceil(m)``; with the bounds clamped to the starts' range, each (group, weekday) is a block of
+    integers where a row's window is one contiguous range: two binary searches."""
+
+    blocks: np.ndarray
+    day_low: int
+    days: int
+    start_low: int
+    width: int
+
+    @classmethod
+    def of(cls, policy_breaks: pa.Table, grp: _Dictionary) -> _Breaks:
+        breaks = policy_breaks.filter(pc.and_(pc.and_(pc.is_valid(policy_breaks.column("grp")),
+                                                      pc.is_valid(policy_breaks.column("isodow"))),
+                                              pc.is_valid(policy_breaks.column("start_min"))))
+        position = pc.index_in(breaks.column("grp").combine_chunks().cast(pa.string()),
+                               value_set=grp.values.cast(pa.string()))
+        breaks = breaks.filter(pc.is_valid(position))
+        if breaks.num_rows == 0:
+            return cls(np.zeros(0, dtype=np.int64), 0, 1, 0, 1)
+        break_grp = np.asarray(position.drop_null().to_numpy(), dtype=np.int64)
+        day = np.asarray(breaks.column("isodow").to_numpy(), dtype=np.int64)
+        start = np.asarray(breaks.column("start_min").to_numpy(), dtype=np.int64)
+        day_low, days = int(day.min()), int(day.max() - day.min()) + 1
+        start_low, width = int(start.min()), int(start.max() - start.min()) + 2
+        blocks = np.sort((break_grp * days + (day - day_low)) * width + (start - start_low))
+        return cls(blocks, day_low, days, start_low, width)
+
+    def between(self, batch: pa.RecordBatch, rows: np.ndarray, grp: _Dictionary) -> np.ndarray:
+        """For ``rows`` of ``batch``: whether a break starts between the previous act and this one."""
+        if len(self.blocks) == 0 or len(rows) == 0:
+            return np.zeros(len(rows), dtype=bool)
+        row_grp = grp.codes(batch.column("grp"))[rows].astype(np.int64)
+        isodow = batch.column("isodow")
+        row_day = _view(isodow)[rows].astype(np.int64) - self.day_low
+        lower, lower_ok = self._offsets(batch.column("prev_busy_minute"), rows)
+        upper, upper_ok = self._offsets(batch.column("minute"), rows)
+        matchable = (row_grp < grp.null) & (row_day >= 0) & (row_day < self.days) & lower_ok & upper_ok
+        if isodow.null_count:
+            matchable &= _valid(isodow)[rows]
+        block = (row_grp * self.days + row_day) * self.width
+        inside: np.ndarray = np.searchsorted(self.blocks, block + lower) < np.searchsorted(self.blocks, block + upper)
+        inside &= matchable
+        return inside
+
+    def _offsets(self, column: pa.Array[Any], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``ceil(value) - start_low`` for ``rows``, clamped to [0, width - 1]; and whether the value compares at
+        all (not null, not NaN)."""
+        values = _view(column)[rows].astype(np.float64, copy=False)
+        ok = ~np.isnan(values)
+        if column.null_count:
+            ok &= _valid(column)[rows]
+        offsets = np.clip(np.ceil(np.where(ok, values, self.start_low)) - self.start_low, 0, self.width - 1)
+        return offsets.astype(np.int64), ok
+
+
+def _runs(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For ``group * span + key`` per row (sorted here, in place): the groups, and per group its rows, its
+    distinct keys (hours, days) and the most rows with one key."""
+    keys.sort()
+    starts = _starts(keys)
+    lengths = np.diff(np.append(starts, len(keys)))
+    run_group = keys[starts] // span
+    first = _starts(run_group)
+    if len(first) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    return (run_group[first], np.add.reduceat(lengths, first), np.diff(np.append(first, len(run_group))),
+            np.maximum.reduceat(lengths, first))
+
+
+def _extent(column: pa.ChunkedArray[Any], unit: int) -> tuple[int, int]:
+    """The lowest value of a column (never null) in ``unit`` (floored), and how many units it spans."""
+    if len(column) == 0:
+        return 0, 1
+    extremes = pc.min_max(column.cast(_integer_type(column.type)))
+    low, high = int(extremes["min"].as_py()), int(extremes["max"].as_py())
+    return low // unit, high // unit - low // unit + 1
+
+
+def _integer_type(kind: pa.DataType) -> pa.DataType:
+    """The integers a date or time is counted in."""
+    return pa.int32() if pa.types.is_date32(kind) else pa.int64() if pa.types.is_timestamp(kind) else kind
+
+
+@dataclass
+class _Ranked:
+    """Doubles as integers that sort like them, so that sorting by (group, value) is one ``np.sort`` of
+    ``group << bits | integer`` (a lexsort is seven times slower, an argsort four). Intervals are whole
+    microseconds (differences of times), so their microsecond counts do (exactly: checked); any other values
+    are ranked by an argsort. ``values`` holds the last sort's values in order."""
+
+    low: np.ndarray  # per row: microseconds, or (with ``ordered``) the row's place in ``ordered``
+    ordered: np.ndarray | None  # all values sorted, when ranked
+    order: np.ndarray | None  # the rows in that order
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Ranked:
+        with np.errstate(invalid="ignore"):
+            micros = values * 1e6
+            np.rint(micros, out=micros)
+            whole = bool(np.all((micros >= 0) & (micros < 2.0**52)))
+        if whole:
+            low = micros.astype(np.int64)
+            np.divide(low, 1e6, out=micros)
+            if np.array_equal(micros.view(np.int64), values.view(np.int64)):
+                return cls(low, None, None, values[:0])
+        order = np.argsort(values)
+        return cls(np.arange(len(values), dtype=np.int64), values[order], order, values[:0])
+
+    def sort(self, major: np.ndarray, major_count: int) -> np.ndarray:
+        """``major`` sorted with the values (kept in ``self.values``)."""
+        if self.order is not None:
+            major = major[self.order]
+        bits = int(self.low.max(initial=0)).bit_length()
+        if max(major_count - 1, 0).bit_length() + bits <= PACK_BITS:
+            packed = major << bits
+            packed |= self.low
+            packed.sort()
+            major = packed >> bits
+            packed &= (1 << bits) - 1
+            low = packed
+        else:
+            by = np.lexsort((self.low, major))
+            major, low = major[by], self.low[by]
+        self.values = low / 1e6 if self.ordered is None else self.ordered[low]
+        return major
+
+
+def _starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of sorted ``keys`` starts."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    changes = np.empty(len(keys), dtype=bool)
+    changes[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=changes[1:])
+    return np.flatnonzero(changes)
+
+
+def _segments(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of sorted ``keys``, where each run starts and its length."""
+    starts = _starts(keys)
+    return keys[starts], starts, np.diff(np.append(starts, len(keys)))
+
+
+def _quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """DuckDB's ``quantile_cont(x, q)`` of each run of ``ordered`` (sorted within runs): position
+    ``(n - 1) * q``, interpolated as DuckDB's compiled ``lo * (1 - d) + hi * d``, a fused multiply-add
+    ``fma(lo, 1 - d, hi * d)``."""
+    position = (counts - 1).astype(np.float64) * q
+    below, above = np.floor(position), np.ceil(position)
+    lo = ordered[starts + below.astype(np.int64)]
+    hi = ordered[starts + above.astype(np.int64)]
+    d = position - below
+    if q == 0.5:  # d is 0 or 1/2: both products are exact, so the plain sum rounds once, as the fused one
+        interpolated: np.ndarray = lo * (1.0 - d) + hi * d
+    else:
+        interpolated = _fma(lo, 1.0 - d, hi * d)
+    return np.where(below == above, lo, interpolated)
+
+
+def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``a * b + c`` rounded once (numpy has no fused multiply-add): the product's exact error (Dekker), an
+    exact sum, and the rest rounded to odd before the last rounding (Boldo and Melquiond, "Emulation of FMA
+    and correctly rounded sums: proved algorithms using rounding to odd", IEEE TC 2008). Exact for finite
+    values away from overflow and from subnormals (intervals here are at least a microsecond or 0)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        high, low = _two_product(a, b)
+        top, rest = _two_sum(c, high)
+        odd, error = _two_sum(rest, low)
+        even = (odd.view(np.int64) & 1) == 0
+        towards = np.where(error > 0, np.inf, -np.inf)
+        odd = np.where((error != 0) & even, np.nextafter(odd, towards), odd)
+        result: np.ndarray = top + odd
+    return np.where(np.isfinite(result), result, a * b + c)
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    product = a * b
+    a_high, a_low = _split(a)
+    b_high, b_low = _split(b)
+    error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    return product, error
+
+
+def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scaled = 134217729.0 * x  # 2**27 + 1: Veltkamp's split into two halves of 26 bits
+    high = scaled - (scaled - x)
+    return high, x - high
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total = a + b
+    b_part = total - a
+    return total, (a - (total - b_part)) + (b - b_part)
+
+
+@dataclass(frozen=True)
+class _Dictionary:
+    """A dictionary-encoded column's distinct values; its indices become codes (a null is ``len(values)``)."""
+
+    values: pa.Array[Any]
+    size: int  # of the chunks' dictionary (its indices' null becomes this)
+    remap: np.ndarray | None  # that dictionary's index (or null) to code, when values repeat or are null
+
+    @property
+    def null(self) -> int:
+        return len(self.values)
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray[Any]) -> _Dictionary:
+        chunks = [cast("pa.DictionaryArray[Any, Any]", chunk) for chunk in column.chunks]
+        dictionary: pa.Array[Any] = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        distinct = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(dictionary))
+        values: pa.Array[Any] = distinct.dictionary
+        remap = None
+        if len(values) != len(dictionary) or dictionary.null_count:
+            remap = np.append(_integers(distinct.indices, len(values)), len(values)).astype(np.int64)
+        return cls(values, len(dictionary), remap)
+
+    def codes(self, array: pa.Array[Any]) -> np.ndarray:
+        """The codes of a block."""
+        codes = _integers(cast("pa.DictionaryArray[Any, Any]", array).indices, self.size)
+        return codes if self.remap is None else self.remap[codes]
+
+    def equals(self, value: str) -> np.ndarray:
+        """Per code (the null code last): whether it is ``value``."""
+        matches = cast("pa.BooleanArray", pc.fill_null(pc.equal(self.values.cast(pa.string()), pa.scalar(value)),
+                                                       pa.scalar(False)))
+        return np.append(np.asarray(matches.to_numpy(zero_copy_only=False), dtype=bool), False)
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """(kind, tool, agent) as one integer per row: the three codes folded, ordered like them. Their range, the
+    product of the dictionary sizes, is usually small: sums and flags indexed by it replace a hash table. Past
+    ``CODE_RANGE`` (or when asked, ``dense``), the codes present are numbered (one more pass)."""
+
+    texts: dict[str, _Dictionary]
+    sizes: tuple[int, ...]
+    numbers: np.ndarray | None  # folded code to group number, when numbered
+    distinct: np.ndarray | None  # the folded code of each group number, when numbered
+
+    @property
+    def size(self) -> int:
+        """How many codes there can be."""
+        return int(np.prod(np.array(self.sizes, dtype=object))) if self.distinct is None else len(self.distinct)
+
+    @classmethod
+    def of(cls, events: pa.Table, names: tuple[str, ...], *, dense: bool = False) -> tuple[pa.Table, _Grouping]:
+        """``events``' columns ``KEYS + names`` with one dictionary per text column (plain text encoded), and
+        the grouping of its rows."""
+        columns = {}
+        for name in (*KEYS, *names):
+            column = events.column(name)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                column = pc.dictionary_encode(column)
+            columns[name] = column
+        table = pa.table(columns).unify_dictionaries()
+        texts = {name: _Dictionary.of(table.column(name)) for name in columns
+                 if pa.types.is_dictionary(table.column(name).type)}
+        sizes = tuple(texts[name].null + 1 for name in KEYS)
+        grouping = cls(texts, sizes, None, None)
+        small = grouping.size <= max(CODES_PER_ROW * table.num_rows, CODE_RANGE)
+        if small and dense:
+            seen = np.zeros(grouping.size, dtype=bool)
+            for _, batch in _blocks(table):
+                seen[grouping.codes(batch)] = True
+            grouping = cls(texts, sizes, np.cumsum(seen) - 1, np.flatnonzero(seen))
+        elif not small:
+            folded = [grouping.codes(batch) for _, batch in _blocks(table)]
+            distinct = np.unique(np.concatenate(folded)) if folded else np.zeros(0, dtype=np.int64)
+            grouping = cls(texts, sizes, None, distinct)
+        return table, grouping
+
+    def codes(self, batch: pa.RecordBatch) -> np.ndarray:
+        """The group of each row of a block: its folded code, or number."""
+        code = self.texts[KEYS[0]].codes(batch.column(KEYS[0])).astype(np.int64)
+        for name, size in zip(KEYS[1:], self.sizes[1:], strict=True):
+            code *= size
+            code += self.texts[name].codes(batch.column(name))
+        if self.numbers is not None:
+            numbered: np.ndarray = self.numbers[code]
+            return numbered
+        if self.distinct is not None:
+            searched: np.ndarray = np.searchsorted(self.distinct, code)
+            return searched
+        return code
+
+    def folded(self, groups: np.ndarray) -> np.ndarray:
+        """The folded codes of group numbers (or codes)."""
+        return groups if self.distinct is None else self.distinct[groups]
+
+    def null_agent(self, groups: np.ndarray) -> np.ndarray:
+        """Whether each group's agent is null (an inner join on the keys drops it)."""
+        null: np.ndarray = self.folded(groups) % self.sizes[2] == self.texts["agent"].null
+        return null
+
+    def keys(self, groups: np.ndarray) -> dict[str, pa.Array[Any]]:
+        """The key columns of ``groups`` as plain text (DuckDB returns text, not dictionaries)."""
+        rest = self.folded(groups)
+        parts = []
+        for size in reversed(self.sizes):
+            parts.append(rest % size)
+            rest = rest // size
+        columns = {}
+        for name, codes in zip(KEYS, reversed(parts), strict=True):
+            text = self.texts[name]
+            null = codes == text.null
+            taken = pa.array(np.where(null, 0, codes), pa.int64(), mask=null)
+            columns[name] = text.values.take(taken).cast(pa.string())
+        return columns
+
+
+def _blocks(table: pa.Table) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """The table in blocks of at most ``BLOCK_ROWS`` rows (zero-copy slices), with their first row number."""
+    start = 0
+    for batch in table.to_batches(max_chunksize=BLOCK_ROWS):
+        yield start, batch
+        start += batch.num_rows
+
+
+def _integers(indices: pa.Array[Any], null: int) -> np.ndarray:
+    """An integer array as numpy (a view when it has no null), its nulls as ``null``."""
+    if indices.null_count:
+        indices = pc.fill_null(indices, pa.scalar(null, indices.type))
+    return np.asarray(indices.to_numpy(zero_copy_only=False))
+
+
+def _epoch_seconds(micros: np.ndarray) -> np.ndarray:
+    """DuckDB's ``epoch()`` of a timestamp difference: the interval keeps whole days apart from the
+    microseconds (both truncated towards zero), and its epoch is ``days * 86400 + micros / 1e6``."""
+    days: np.ndarray = np.abs(micros) // MICROS_PER_DAY
+    np.negative(days, out=days, where=micros < 0)
+    seconds: np.ndarray = (micros - days * MICROS_PER_DAY) / 1e6
+    seconds += days * 86400
+    return seconds
+
+
+def _valid(array: pa.Array[Any]) -> np.ndarray:
+    if array.null_count == 0:
+        return np.ones(len(array), dtype=bool)
+    return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _view(array: pa.Array[Any]) -> np.ndarray:
+    """A fixed-width block as numpy, a view of Arrow's buffer (read-only; times in microseconds, dates in
+    days). Whatever lies under a null is left as it is: callers mask nulls."""
+    if pa.types.is_date32(array.type):
+        array = array.view(pa.int32())
+    elif pa.types.is_timestamp(array.type):
+        array = array.view(pa.int64())
+    elif not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)):
+        array = array.cast(pa.float64())
+    dtype = np.dtype(array.type.to_pandas_dtype())
+    if len(array) == 0:
+        return np.zeros(0, dtype=dtype)
+    data = cast("pa.Buffer", array.buffers()[1])
+    return np.frombuffer(memoryview(data), dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
