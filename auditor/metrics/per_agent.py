@@ -1,5 +1,6 @@
-"""The per-agent metrics ``activity_counts``, ``sampling_interval`` and ``gaps`` in numpy: their SQL files are
-the definition, and these return exactly DuckDB's result for them, in a third of its time or less.
+"""The per-agent metrics ``activity_counts``, ``sampling_interval``, ``gaps``, ``time_windows`` and
+``timestamp_resolution`` in numpy: their SQL files are the definition, and these return exactly DuckDB's result
+for them, in a third of its time or less.
 
 Each reads the completed ``events`` (``sequence.add_previous``). DuckDB hashes three text keys per row and, for
 the quantiles, keeps every interval of a group; here the keys become one small integer per row (folded from
@@ -30,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 KEYS = ("kind", "tool", "agent")
+#: The places in the declared schedule an event can have (``events.slot``).
+SLOTS = ("shift", "off_hours", "break", "rest_day", "holiday")
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 86_400_000_000
 #: Rows per block: 64 KiB of int64, under glibc's mmap threshold, so that a block's temporaries come from the heap.
@@ -177,6 +180,75 @@ def gaps(events: pa.Table, policy_breaks: pa.Table) -> pa.Table:
         "n_gaps_10_plus": pa.array(bands[1], pa.int64()),
         "minutes_gaps_1_10": pa.array(bands[2], pa.float64()),
         "minutes_gaps_10_plus": pa.array(bands[3], pa.float64()),
+    })
+
+
+def time_windows(events: pa.Table) -> pa.Table:
+    """Each agent's records by place in the declared schedule, counted and as shares: ``time_windows.sql``
+    (a null agent is a group of its own)."""
+    table, groups = _Grouping.of(events, ("slot", "is_weekend", "in_delegation"))
+    slot = groups.texts["slot"]
+    flags = {name: slot.equals(name) for name in SLOTS}
+    counts = {name: np.zeros(groups.size, dtype=np.int64) for name in ("n", *SLOTS, "weekend", "delegation")}
+    for _, batch in _blocks(table):
+        code = groups.codes(batch)
+        counts["n"] += np.bincount(code, minlength=groups.size)
+        codes = slot.codes(batch.column("slot"))
+        for name in SLOTS:
+            counts[name] += np.bincount(code[flags[name][codes]], minlength=groups.size)
+        for name, column in (("weekend", "is_weekend"), ("delegation", "in_delegation")):
+            counts[name] += np.bincount(code[_true(batch.column(column))], minlength=groups.size)
+    present = np.flatnonzero(counts["n"])
+    n, got = counts["n"][present], {name: values[present] for name, values in counts.items()}
+    outside = got["off_hours"] + got["rest_day"] + got["holiday"]
+    return pa.table({
+        **groups.keys(present),
+        "n_records": pa.array(n, pa.int64()),
+        "n_in_shift": pa.array(got["shift"], pa.int64()),
+        "n_off_hours": pa.array(got["off_hours"], pa.int64()),
+        "n_in_break": pa.array(got["break"], pa.int64()),
+        "n_rest_day": pa.array(got["rest_day"], pa.int64()),
+        "n_holiday": pa.array(got["holiday"], pa.int64()),
+        "n_weekend": pa.array(got["weekend"], pa.int64()),
+        "n_delegation": pa.array(got["delegation"], pa.int64()),
+        "n_outside_work": pa.array(outside, pa.int64()),
+        "share_outside_work": pa.array(outside / n, pa.float64()),
+        "share_in_break": pa.array(got["break"] / n, pa.float64()),
+        "share_weekend": pa.array(got["weekend"] / n, pa.float64()),
+        "share_holiday": pa.array(got["holiday"] / n, pa.float64()),
+    })
+
+
+def timestamp_resolution(events: pa.Table) -> pa.Table:
+    """How finely each agent's times are recorded (minutes, seconds, milliseconds, microseconds) and over how
+    many days: ``timestamp_resolution.sql`` (a null agent is a group of its own)."""
+    table, groups = _Grouping.of(events, ("t",))
+    n = np.zeros(groups.size, dtype=np.int64)
+    with_seconds = np.zeros(groups.size, dtype=np.int64)
+    subsecond = np.zeros(groups.size, dtype=np.int64)
+    sub_ms = np.zeros(groups.size, dtype=np.int64)
+    latest = np.full(groups.size, np.iinfo(np.int64).min, dtype=np.int64)
+    earliest = np.full(groups.size, np.iinfo(np.int64).max, dtype=np.int64)
+    for _, batch in _blocks(table):
+        code = groups.codes(batch)
+        t = _view(batch.column("t"))
+        n += np.bincount(code, minlength=groups.size)
+        with_seconds += np.bincount(code[t % 60_000_000 != 0], minlength=groups.size)
+        subsecond += np.bincount(code[t % 1_000_000 != 0], minlength=groups.size)
+        sub_ms += np.bincount(code[t % 1000 != 0], minlength=groups.size)
+        np.maximum.at(latest, code, t)
+        np.minimum.at(earliest, code, t)
+    present = np.flatnonzero(n)
+    n = n[present]
+    resolution = np.select([sub_ms[present] > 0, subsecond[present] > 0, with_seconds[present] > 0],
+                           [0.000001, 0.001, 1.0], 60.0)
+    return pa.table({
+        **groups.keys(present),
+        "n_records": pa.array(n, pa.int64()),
+        "share_with_seconds": pa.array(with_seconds[present] / n, pa.float64()),
+        "share_subsecond": pa.array(subsecond[present] / n, pa.float64()),
+        "resolution_s": pa.array(resolution, pa.float64()),
+        "span_days": pa.array(_epoch_seconds(latest[present] - earliest[present]) / 86400.0, pa.float64()),
     })
 
 
@@ -523,6 +595,12 @@ def _epoch_seconds(micros: np.ndarray) -> np.ndarray:
     seconds: np.ndarray = (micros - days * MICROS_PER_DAY) / 1e6
     seconds += days * 86400
     return seconds
+
+
+def _true(array: pa.Array[Any]) -> np.ndarray:
+    """Where a boolean block is true (a null is not)."""
+    filled = pc.fill_null(array, False) if array.null_count else array
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _valid(array: pa.Array[Any]) -> np.ndarray:

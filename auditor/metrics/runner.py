@@ -99,6 +99,8 @@ COMPUTED_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
     "activity_counts": lambda tables: per_agent.activity_counts(tables["events"]),
     "sampling_interval": lambda tables: per_agent.sampling_interval(tables["events"]),
     "gaps": lambda tables: per_agent.gaps(tables["events"], tables["policy_breaks"]),
+    "time_windows": lambda tables: per_agent.time_windows(tables["events"]),
+    "timestamp_resolution": lambda tables: per_agent.timestamp_resolution(tables["events"]),
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}

@@ -43,7 +43,8 @@ _FIELDS: list[pa.Field[Any]] = [
     pa.field("person", pa.string()), pa.field("t", pa.timestamp("us", tz="UTC")),
     pa.field("busy_until", pa.timestamp("us", tz="UTC")), pa.field("local_t", pa.timestamp("us")),
     pa.field("local_day", pa.date32()), pa.field("isodow", pa.int64()), pa.field("minute", pa.float64()),
-    pa.field("busy_minute", pa.float64()), pa.field("grp", pa.string()), pa.field("slot", pa.string())]
+    pa.field("busy_minute", pa.float64()), pa.field("grp", pa.string()), pa.field("slot", pa.string()),
+    pa.field("is_weekend", pa.bool_()), pa.field("in_delegation", pa.bool_())]
 PLACED = pa.schema(_FIELDS)
 
 
@@ -70,7 +71,8 @@ def placed(draw: st.DrawFn) -> pa.Table:
                      "local_t": local, "local_day": local.date(), "isodow": local.isoweekday(),
                      "minute": (local - midnight).total_seconds() / 60,
                      "busy_minute": (local_busy - midnight).total_seconds() / 60, "grp": grp,
-                     "slot": SLOTS[mix // 7 % len(SLOTS)]})
+                     "slot": SLOTS[mix // 7 % len(SLOTS)], "is_weekend": local.isoweekday() >= 6,
+                     "in_delegation": (True, False, False, None)[mix // 11 % 4]})
     return pa.Table.from_pylist(rows, schema=PLACED)
 
 
@@ -179,9 +181,19 @@ def test_gaps_equal_the_sql(data: st.DataObject, chunk: int, way: str) -> None:
     assert_same(forced(way, lambda: per_agent.gaps(events, policy_breaks)), sql("gaps", events, policy_breaks))
 
 
+@settings(max_examples=100, deadline=None)
+@given(placed(), st.sampled_from([1 << 20, 7]), st.sampled_from(["usual", "blocks", "numbered"]))
+def test_time_windows_and_timestamp_resolution_equal_the_sql(table: pa.Table, chunk: int, way: str) -> None:
+    events = completed(table, chunk)
+    assert_same(forced(way, lambda: per_agent.time_windows(events)), sql("time_windows", events))
+    assert_same(forced(way, lambda: per_agent.timestamp_resolution(events)), sql("timestamp_resolution", events))
+
+
 def test_an_empty_table_gives_empty_results_of_the_same_types() -> None:
     events = completed(PLACED.empty_table(), 1 << 20)
     assert_same(per_agent.activity_counts(events), sql("activity_counts", events))
+    assert_same(per_agent.time_windows(events), sql("time_windows", events))
+    assert_same(per_agent.timestamp_resolution(events), sql("timestamp_resolution", events))
     assert_same(per_agent.sampling_interval(events), sql("sampling_interval", events))
     policy_breaks = breaks_of([("g1", 1, 720, 810)])
     assert_same(per_agent.gaps(events, policy_breaks), sql("gaps", events, policy_breaks))
@@ -274,3 +286,5 @@ def test_the_demo_world_gives_the_same_results() -> None:
         assert pc.sum(got.column("n_gaps_1_10")).as_py() > 0
         assert_same(per_agent.activity_counts(table), sql("activity_counts", events))
         assert_same(per_agent.sampling_interval(table), sql("sampling_interval", events))
+        assert_same(per_agent.time_windows(table), sql("time_windows", events))
+        assert_same(per_agent.timestamp_resolution(table), sql("timestamp_resolution", events))
