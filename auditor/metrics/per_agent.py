@@ -599,8 +599,8 @@ def _epoch_seconds(micros: np.ndarray) -> np.ndarray:
 
 def _true(array: pa.Array[Any]) -> np.ndarray:
     """Where a boolean block is true (a null is not)."""
-    filled = pc.fill_null(array, False) if array.null_count else array
-    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.asarray(array.to_numpy(zero_copy_only=False))
+    return values.astype(bool) if not array.null_count else np.where(_valid(array), values, False).astype(bool)
 
 
 def _valid(array: pa.Array[Any]) -> np.ndarray:
