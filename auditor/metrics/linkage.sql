@@ -10,7 +10,7 @@
 --   share of shift minutes (declared hours, breaks excluded, on days the person appears) that have a
 --   record, from any source, within 15 minutes. tool is "*": the row is about all sources.
 WITH person_days AS (
-    SELECT person, local_day, any_value(grp) AS grp, any_value(isodow) AS isodow
+    SELECT person, local_day, min(grp) AS grp, any_value(isodow) AS isodow
     FROM events GROUP BY person, local_day
 ),
 -- The declared minutes of each weekday, breaks removed, as runs of consecutive minutes: a few rows per group
