@@ -30,6 +30,7 @@ from auditor.i18n import t
 from auditor.io.buckets import BucketFiles, read_bucket
 from auditor.metrics import per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
+from auditor.metrics.placement import place_events
 from auditor.metrics.sequence import add_previous, marks_of
 from auditor.policy import Policy, default_policy
 from auditor.rules.reference import reference_tables
@@ -52,8 +53,6 @@ BUCKET_ROWS: int | None = None
 BUCKET_WORKERS = max(1, min(2, os.cpu_count() or 1))
 #: Rows per batch of an Arrow table DuckDB reads: a batch is a unit of work for one of its threads.
 SCAN_BATCH_ROWS = 1 << 16
-#: Views whose SQL result is completed in Python before the metrics read it (a step SQL does slowly).
-COMPLETED_IN_PYTHON: dict[str, Callable[[pa.Table], pa.Table]] = {"events": add_previous}
 
 
 class Tables(Mapping[str, pa.Table]):
@@ -91,6 +90,7 @@ class Tables(Mapping[str, pa.Table]):
 #: Views built in Python from the tables they read, their SQL file staying their definition (tests hold the two
 #: equal).
 BUILT_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
+    "events": lambda tables: add_previous(place_events(tables)),
     "marks": lambda tables: marks_of(tables["events"]),
     "texts": lambda tables: text_values.texts(tables, tables.sql),
 }
@@ -226,11 +226,8 @@ class MetricRunner:
         body = _strip_header(spec.sql)
         if spec.role == "macro":
             con.execute(body)
-        elif spec.name in COMPLETED_IN_PYTHON or spec.name in BUILT_IN_PYTHON:
-            if spec.name in BUILT_IN_PYTHON:
-                done = BUILT_IN_PYTHON[spec.name](self._tables(con, completed))
-            else:
-                done = COMPLETED_IN_PYTHON[spec.name](con.sql(body).to_arrow_table())
+        elif spec.name in BUILT_IN_PYTHON:
+            done = BUILT_IN_PYTHON[spec.name](self._tables(con, completed))
             # read in place, in batches both threads can share (as fast as a DuckDB table, without the copy)
             done = pa.Table.from_batches(done.to_batches(max_chunksize=SCAN_BATCH_ROWS), schema=done.schema)
             completed[spec.name] = done
@@ -334,7 +331,7 @@ class MetricRunner:
             for spec in views():
                 if spec.role == "macro":
                     self._create(spec, con)
-            self._measure_buckets(con, {}, buckets, names, parts)
+            self._measure_buckets(con, dict(common), buckets, names, parts)
         finally:
             con.close()
 
