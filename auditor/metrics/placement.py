@@ -404,6 +404,12 @@ class Offsets:
     known: np.ndarray | None
 
 
+def local_times(t: np.ndarray, tz: str) -> np.ndarray:
+    """``timezone(tz, t)`` of UTC microseconds as DuckDB computes it (local wall-clock microseconds): one
+    conversion per distinct UTC hour, value by value only in an hour where the offset changes."""
+    return _local(t, tz)[0]
+
+
 def _local(t: np.ndarray, tz: str, offsets: Offsets | None = None) -> tuple[np.ndarray, Offsets]:
     """``timezone(tz, t)``: the offset is computed once per distinct UTC hour; rows in an hour where it changes
     (the start and the end of the hour disagree) are converted one by one."""

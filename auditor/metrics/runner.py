@@ -28,7 +28,7 @@ from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.io.buckets import BucketFiles, read_bucket
-from auditor.metrics import per_agent, text_values
+from auditor.metrics import fixes, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.metrics.placement import place_events
 from auditor.metrics.sequence import add_previous, marks_of
@@ -94,13 +94,17 @@ BUILT_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
     "marks": lambda tables: marks_of(tables["events"]),
     "texts": lambda tables: text_values.texts(tables, tables.sql),
 }
-#: Metrics computed in Python likewise (``metrics/per_agent.py``: DuckDB's exact results, several times faster).
+#: Metrics computed in Python likewise (``metrics/per_agent.py``, ``metrics/fixes.py``: DuckDB's exact results,
+#: several times faster).
 COMPUTED_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
     "activity_counts": lambda tables: per_agent.activity_counts(tables["events"]),
     "sampling_interval": lambda tables: per_agent.sampling_interval(tables["events"]),
     "gaps": lambda tables: per_agent.gaps(tables["events"], tables["policy_breaks"]),
     "time_windows": lambda tables: per_agent.time_windows(tables["events"]),
     "timestamp_resolution": lambda tables: per_agent.timestamp_resolution(tables["events"]),
+    "coord_precision": fixes.coord_precision,
+    "home_inference": fixes.home_inference,
+    "tracking_controls": fixes.tracking_controls,
 }
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
