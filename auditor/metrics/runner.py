@@ -42,10 +42,10 @@ SMALL_INPUT_ROWS = 100_000
 #: the person buckets follows from it: the audit's memory is set, not driven by the input.
 MEMORY_SHARE = 0.25
 MEMORY_CAP_MB = 512
-#: Memory one input row of a bucket needs while it is measured: the events in Arrow (about 100 bytes, twice while
-#: they are completed), DuckDB's work on them (per-agent quantiles, joins). Measured at 10 M fixes: 768 bytes keeps
-#: two workers under the setting (a worker's DuckDB gets a quarter of it, the events the rest).
-BYTES_PER_BUCKET_ROW = 768
+#: Memory one input row of a bucket needs while it is measured: its columns in Arrow, the events built from it (about
+#: 100 bytes, twice while they are completed), the numpy and DuckDB work on them. Measured at 10 M fixes with two
+#: workers: about 280 bytes a row above a fixed ~410 MB (peak 600 MB with buckets of 333 k rows, 785 MB with 666 k).
+BYTES_PER_BUCKET_ROW = 384
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
 BUCKET_ROWS: int | None = None
 #: Person buckets measured at the same time, each on a DuckDB database of its own with one thread and its share
