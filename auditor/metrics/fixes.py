@@ -10,15 +10,14 @@ pair of labels, so that ``lower``/``strip_accents``/regex semantics are DuckDB's
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any, cast
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditor.metrics import scratch
 from auditor.metrics.placement import local_times
 
 MICROSECONDS_PER_HOUR = 3_600_000_000
@@ -40,10 +39,6 @@ _POSITION_TOGGLE = ("regexp_matches({x}, '[^a-z](off|pause|prive|private|desacti
 _ACTIVITY_TOGGLE = ("regexp_matches({x}, '(geoloc|gps|location|localisation|tracking|suivi)') AND "
                     "regexp_matches({x}, '[^a-z](off|pause|prive|private|desactiv[a-z]*|disabled|activ[a-z]*"
                     "|enabled|on|start|stop)[^a-z]')")
-
-_connection: duckdb.DuckDBPyConnection | None = None
-_connecting = threading.Lock()
-
 
 
 def _schema(*columns: tuple[str, pa.DataType]) -> pa.Schema:
@@ -442,22 +437,13 @@ def _match(first: pa.Array[Any], second: pa.Array[Any], rule: str) -> np.ndarray
     text = "(' ' || strip_accents(lower(coalesce(a, '') || ' ' || coalesce(b, ''))) || ' ')"
     labels = pa.table({"a": first.cast(pa.string()), "b": second.cast(pa.string()),
                        "i": pa.array(np.arange(len(first)), pa.int64())})
-    cursor = _duckdb().cursor()
+    cursor = scratch.cursor()
     try:
         cursor.register("labels", labels)
         result = cursor.sql(f"SELECT {rule.format(x=text)} AS m FROM labels ORDER BY i").to_arrow_table()
     finally:
         cursor.close()
     return np.asarray(result.column("m").to_numpy(), dtype=bool)
-
-
-def _duckdb() -> duckdb.DuckDBPyConnection:
-    """One in-memory database for the label matches (a connection costs 20 ms of CPU, a cursor nothing)."""
-    global _connection
-    with _connecting:
-        if _connection is None:
-            _connection = duckdb.connect(":memory:")
-        return _connection
 
 
 # --- shared ----------------------------------------------------------------------------------------------------

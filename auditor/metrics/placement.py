@@ -14,16 +14,15 @@ disagrees with DuckDB's (ICU) after 2037 and for zones whose rules changed latel
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from auditor.metrics import scratch
 
 HOUR = 3_600_000_000
 DAY = 86_400_000_000
@@ -64,8 +63,6 @@ KINDS = (
 
 _TEXT = pa.string()
 _UTC = pa.timestamp("us", tz="UTC")
-_LOCK = threading.Lock()
-_CON: dict[int, duckdb.DuckDBPyConnection] = {}  # by process: a forked worker makes its own
 
 
 @dataclass
@@ -469,18 +466,12 @@ def _shifted(values: np.ndarray, index: np.ndarray, offsets: Offsets, tz: str) -
 
 def _timezone(micros: np.ndarray, tz: str) -> np.ndarray:
     """DuckDB's ``timezone(tz, t)`` of UTC instants, as local wall-clock microseconds."""
-    table = pa.table({"t": pa.array(micros, _UTC)})
-    with _LOCK:
-        con = _CON.get(os.getpid())
-        if con is None:
-            con = _CON[os.getpid()] = duckdb.connect(":memory:")
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET threads = 1")
-        con.register("placement_instants", table)
-        try:
-            result = con.sql("SELECT timezone($tz, t) FROM placement_instants", params={"tz": tz}).to_arrow_table()
-        finally:
-            con.unregister("placement_instants")
+    con = scratch.cursor()
+    try:
+        con.register("placement_instants", pa.table({"t": pa.array(micros, _UTC)}))
+        result = con.sql("SELECT timezone($tz, t) FROM placement_instants", params={"tz": tz}).to_arrow_table()
+    finally:
+        con.close()
     return np.asarray(result.column(0).combine_chunks().view(pa.int64()).to_numpy(zero_copy_only=False))
 
 
