@@ -195,6 +195,8 @@ class MetricRunner:
             if self.buckets == 1 or not per_person(spec):
                 self._create(spec)
         if self.buckets > 1:
+            if self.progress:
+                self.progress(t("progress.partition", None, buckets=self.buckets))
             self._partition()
             pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed (200 MB at 10 M)
 

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor import api
+from auditor.i18n import t
 from auditor.metrics import runner
 from auditor.policy import parse_policy
 from auditor.rules.engine import audit
@@ -61,8 +62,12 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
         original(self, names)
 
     monkeypatch.setattr(runner.MetricRunner, "_run_bucketed", counting)
-    bucketed = audit(dataset, policy)
+    said: list[str] = []
+    bucketed = audit(dataset, policy, progress=said.append)
     assert seen and seen[0] > 10
+    first_bucket = t("progress.bucket", None, bucket=1, buckets=seen[0], name="")
+    said_first = next(i for i, text in enumerate(said) if text.startswith(first_bucket))
+    assert said.index(t("progress.partition", None, buckets=seen[0])) < said_first  # each long step is named
     assert sorted(bucketed.metrics) == sorted(whole.metrics)
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
