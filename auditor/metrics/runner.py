@@ -56,8 +56,8 @@ SCAN_BATCH_ROWS = 1 << 16
 
 
 class Tables(Mapping[str, pa.Table]):
-    """What a view built in Python reads: each table its SQL reads, by name (held in Arrow already, or queried), and
-    ``sql`` for what only DuckDB does the SQL's way (text functions, on a handful of distinct values)."""
+    """What a view or metric built in Python reads: each table its SQL reads, by name (held in Arrow already, or
+    queried)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *held: Mapping[str, pa.Table]) -> None:
         self.con, self.held = con, held
@@ -75,24 +75,13 @@ class Tables(Mapping[str, pa.Table]):
     def __len__(self) -> int:
         return len(set(self))
 
-    def sql(self, query: str, **tables: pa.Table) -> pa.Table:
-        """``query`` over ``tables`` (Arrow, registered under their names for the query only)."""
-        for name, table in tables.items():
-            self.con.register(name, table)
-        try:
-            result: pa.Table = self.con.sql(query).to_arrow_table()
-        finally:
-            for name in tables:
-                self.con.unregister(name)
-        return result
-
 
 #: Views built in Python from the tables they read, their SQL file staying their definition (tests hold the two
 #: equal).
 BUILT_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
     "events": lambda tables: add_previous(place_events(tables)),
     "marks": lambda tables: marks_of(tables["events"]),
-    "texts": lambda tables: text_values.texts(tables, tables.sql),
+    "texts": text_values.texts,
 }
 #: Metrics computed in Python likewise (``metrics/per_agent.py``, ``metrics/fixes.py``: DuckDB's exact results,
 #: several times faster).
@@ -233,7 +222,7 @@ class MetricRunner:
         if spec.role == "macro":
             con.execute(body)
         elif spec.name in BUILT_IN_PYTHON:
-            done = BUILT_IN_PYTHON[spec.name](self._tables(con, completed))
+            done = BUILT_IN_PYTHON[spec.name](Tables(con, completed, self._shared))
             # read in place, in batches both threads can share (as fast as a DuckDB table, without the copy)
             done = pa.Table.from_batches(done.to_batches(max_chunksize=SCAN_BATCH_ROWS), schema=done.schema)
             completed[spec.name] = done
@@ -242,9 +231,6 @@ class MetricRunner:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.name} AS {body}")
         if con is self.con and spec.role == "view":
             self._names.add(spec.name)
-
-    def _tables(self, con: duckdb.DuckDBPyConnection, held: Mapping[str, pa.Table]) -> Tables:
-        return Tables(con, held, self._shared)
 
     def _buckets(self) -> int:
         """How many person buckets an out-of-core audit runs in (``bucket_rows()`` input rows each)."""
@@ -388,7 +374,7 @@ class MetricRunner:
     def _metric(self, name: str, con: duckdb.DuckDBPyConnection, held: Mapping[str, pa.Table]) -> pa.Table:
         """One metric's rows, on ``con`` whose completed views are ``held``."""
         if name in COMPUTED_IN_PYTHON:
-            return COMPUTED_IN_PYTHON[name](self._tables(con, held))
+            return COMPUTED_IN_PYTHON[name](Tables(con, held, self._shared))
         result: pa.Table = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
         return result
 

@@ -9,12 +9,14 @@ distinct text. The SQL file stays the definition; ``tests/unit/test_metric_texts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from auditor.metrics import scratch
 
 #: For each kind, its text fields and whether a value is the agent's own entry: always, never, or (a column
 #: name) when that column is null — as the view's ``raw`` lists them.
@@ -40,15 +42,20 @@ SCHEMA = pa.schema([pa.field(name, kind) for name, kind in (
     ("own_entry", pa.bool_()), ("text", pa.string()), ("n", pa.int64()), ("norm", pa.string()))])
 
 
-def texts(tables: Mapping[str, pa.Table], sql: Callable[..., pa.Table]) -> pa.Table:
-    """The rows of the ``texts`` view; ``sql(query, distinct_texts=table)`` runs the normalisation."""
+def texts(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The rows of the ``texts`` view."""
     parts = [part for kind, fields in SOURCES.items() if tables[kind].num_rows
              for part in _counted(kind, tables[kind], fields)]
     if not parts:
         return SCHEMA.empty_table()
     counted = pa.concat_tables(parts)
     distinct = pc.unique(counted.column("text").combine_chunks())
-    normed = sql(NORM_SQL, distinct_texts=pa.table({"text": distinct}))
+    con = scratch.cursor()
+    try:
+        con.register("distinct_texts", pa.table({"text": distinct}))
+        normed = con.sql(NORM_SQL).to_arrow_table()
+    finally:
+        con.close()
     found = pc.index_in(counted.column("text"), value_set=normed.column("text").combine_chunks())
     counted = counted.filter(pc.is_valid(found))
     norm = normed.column("norm").combine_chunks().take(pc.drop_null(found))

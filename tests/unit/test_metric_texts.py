@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from auditor import api, schemas
 from auditor.metrics import text_values
 from auditor.metrics.catalog import views
-from auditor.metrics.runner import MetricRunner, Tables, _strip_header
+from auditor.metrics.runner import MetricRunner, _strip_header
 from auditor.testing.strategies import kind_rows
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_exports"
@@ -53,8 +53,7 @@ def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
 
 
 def _built(tables: dict[str, pa.Table]) -> pa.Table:
-    con = duckdb.connect(":memory:")
-    return text_values.texts(tables, Tables(con, tables).sql)
+    return text_values.texts(tables)
 
 
 @settings(max_examples=40, deadline=None)
