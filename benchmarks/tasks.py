@@ -101,6 +101,9 @@ TASKS: dict[str, Callable[..., None]] = {
 
 
 def _warm_imports() -> None:
+    import auditor  # noqa: F401  # first, as the command does: it sets the allocator before other threads start
+
+    # isort: split
     import duckdb  # noqa: F401
     import pandas  # noqa: F401  # pyarrow imports it on its first pa.array of a Python list (~1 s)
     import pyarrow.csv  # noqa: F401

@@ -1,18 +1,25 @@
 """The C allocator set for streaming large inputs: buffers of a few megabytes reused, not mapped afresh.
 
 Reading a large export allocates and frees, block after block, the same few buffers of 1 to 10 MB (each
-block's bytes, numpy's temporaries, the converted columns). glibc serves an allocation above its mmap
-threshold (128 KiB, raised on the fly to at most 32 MiB, and per thread arena not at all) with a fresh
-mapping that the kernel zeroes page by page and that is unmapped again on free: measured on 10 M GPS fixes,
-1.6–1.8 s of system time and ~0.8 s of user time of a ~10 s load went to page faults and zeroing. With the
-threshold fixed at 32 MiB and memory trimmed back to the system only beyond 64 MiB of free space at the top
-of the heap, those buffers are reused (system time 1.0 s; peak resident memory unchanged, within a few MB).
+block's bytes, numpy's temporaries, the converted columns); so does auditing it, bucket after bucket. glibc
+serves an allocation above its mmap threshold (128 KiB, raised on the fly to at most 32 MiB, and per thread
+arena not at all) with a fresh mapping that the kernel zeroes page by page and that is unmapped again on
+free: measured on 10 M GPS fixes, 1.6–1.8 s of system time and ~0.8 s of user time of a ~10 s load went to
+page faults and zeroing, and 1.6 M page faults (4.4 s of system time) to a 10 s audit. With the threshold
+fixed at 32 MiB and memory trimmed back to the system only beyond 64 MiB of free space at the top of the
+heap, those buffers are reused: load system time 1.0 s; audit 1.6 M → 0.2 M faults, 10.2–10.6 → 9.1–9.3 s.
 
-Only glibc has ``mallopt``; elsewhere (macOS, musl, Windows) this does nothing, and so it does when the
-user set glibc's own ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_``. Only while a read runs
-(``streaming``): afterwards the metrics' threads each have an arena, and with those thresholds each arena kept
-its freed memory (qmatic, 5 M tickets: 874 MB peak instead of 644 MB), so glibc's defaults are put back and the
-free memory returned.
+Those thresholds hold in every arena, and glibc gives each new thread an arena of its own (up to eight per
+core): each arena then keeps the freed memory of its own peak, and the peaks of the metrics' two workers
+added up (qmatic, 5 M tickets: 874 MB instead of 644 MB). So the process keeps one arena
+(``single_arena``, on importing ``auditor``: a thread keeps the arena it was given, and importing pyarrow
+starts one), whose peak is the workers' peak together, which the runner keeps apart: 10 M fixes 825–840 MB
+(770–785 MB with glibc's defaults, 930 MB with an arena per thread).
+
+Only glibc has ``mallopt``; elsewhere (macOS, musl, Windows) this does nothing, and so it does for a setting
+the user made in glibc's own ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_ARENA_MAX``.
+Only while a read or an audit runs (``streaming``): afterwards glibc's thresholds are put back and the free
+memory returned.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from contextlib import contextmanager
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 64 << 20
 #: glibc's starting values, put back after a read (fixed: the dynamic mmap threshold does not come back).
@@ -83,3 +91,18 @@ def tune_for_streaming() -> bool:
         mallopt.restype = ctypes.c_int
         _done = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
         return _done
+
+
+def single_arena() -> None:
+    """One malloc arena for every thread started from now on (see above); nothing outside glibc, nothing when
+    the user set ``MALLOC_ARENA_MAX``."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION"):
+            return
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError, ValueError):
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(M_ARENA_MAX, 1)

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
+from auditor.io import allocator
 from auditor.io.buckets import BucketFiles, read_bucket
 from auditor.metrics import fixes, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
@@ -186,7 +187,8 @@ class MetricRunner:
         if self.buckets > 1:
             if self.progress:
                 self.progress(t("progress.partition", None, buckets=self.buckets))
-            self._partition()
+            with allocator.streaming():
+                self._partition()
             pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed (200 MB at 10 M)
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -286,6 +288,10 @@ class MetricRunner:
         """Per-person metrics, bucket by bucket: each bucket holds every row of its persons, so a metric's rows
         for a person (or one of their identifiers) are the same as over the whole input; memory is one bucket's
         per worker. Results are put together in bucket order, whichever worker finished first."""
+        with allocator.streaming():  # each bucket allocates and frees the same large buffers
+            self._measure_all(names)
+
+    def _measure_all(self, names: list[str]) -> None:
         parts: dict[str, list[pa.Table | None]] = {name: [None] * self.buckets for name in names}
         workers = min(BUCKET_WORKERS, self.buckets)
         if workers == 1:
