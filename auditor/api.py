@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from auditor.io.background import Background
 from auditor.io.hashing import sha256_of
 from auditor.io.output import atomic_path, ensure_dir, write_text
 from auditor.io.parquet_files import fast_writer
+from auditor.io.parts import Layout, PartWriter, part_count
 from auditor.io.times import DEFAULT_ZONE, zone
 from auditor.model import Dataset, Provenance
 from auditor.sources import registry
@@ -292,30 +294,45 @@ def ingest(
 
 def _ingest(paths: Sequence[Path | str | Source], out: Path, options: ReadOptions,
             progress: Progress | None) -> IngestResult:
+    from auditor.metrics.runner import bucket_rows
+
     ensure_dir(out)
     tables_dir = ensure_dir(out / "tables")
+    shutil.rmtree(out / "parts", ignore_errors=True)  # a previous ingest's, which would not match the tables
+    building = Path(tempfile.mkdtemp(prefix=".parts-", dir=out))
+    parts = part_count(_input_bytes(paths), bucket_rows())
     writers: dict[str, _BackgroundWriter] = {}
+    splitters: dict[str, PartWriter] = {}
     provenance: list[Provenance] = []
     rejects: list[pa.Table] = []
     skipped: list[dict[str, str]] = []
-    with ExitStack() as stack:  # on error: writers closed, temporary files removed, nothing renamed
-        for source, explicit in sources(paths):
-            file_read = _readable(source, explicit, options, skipped)
-            if file_read is None:
-                continue
-            kind = file_read.parser.kind
-            if kind not in writers:
-                temp = stack.enter_context(atomic_path(tables_dir / f"{kind}.parquet"))
-                writers[kind] = _BackgroundWriter(fast_writer(temp, schemas.get(kind).arrow))
-                stack.callback(writers[kind].abandon)
-            for batch in file_read.batches():
-                writers[kind].write_batch(batch)
-                if progress:
-                    progress(source.name, batch.num_rows)
-            provenance.append(file_read.provenance)
-            rejects.append(file_read.rejects)
-        for writer in writers.values():
-            writer.close()  # the last batches written (or the writer's error raised) before the files are renamed
+    try:
+        with ExitStack() as stack:  # on error: writers closed, temporary files removed, nothing renamed
+            for source, explicit in sources(paths):
+                file_read = _readable(source, explicit, options, skipped)
+                if file_read is None:
+                    continue
+                kind = file_read.parser.kind
+                if kind not in writers:
+                    temp = stack.enter_context(atomic_path(tables_dir / f"{kind}.parquet"))
+                    writers[kind] = _BackgroundWriter(fast_writer(temp, schemas.get(kind).arrow))
+                    stack.callback(writers[kind].abandon)
+                    splitters[kind] = PartWriter(building / kind, parts)
+                    stack.callback(splitters[kind].abandon)
+                for batch in file_read.batches():
+                    writers[kind].write_batch(batch)
+                    splitters[kind].write(batch)
+                    if progress:
+                        progress(source.name, batch.num_rows)
+                provenance.append(file_read.provenance)
+                rejects.append(file_read.rejects)
+            for kind, writer in writers.items():
+                writer.close()  # the last batches written (or the writer's error raised) before the files are renamed
+                splitters[kind].close()
+        Layout(parts, {kind: splitter.rows.tolist() for kind, splitter in splitters.items()}).write(building)
+        building.rename(out / "parts")
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
     rejects_path = out / "rejects.parquet"
     with atomic_path(rejects_path) as tmp:
         pq.write_table(pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table(), tmp)

@@ -9,6 +9,7 @@ without decoding.
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from types import TracebackType
 
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from auditor.io.background import Background
+from auditor.io.output import FILE_MODE, ensure_dir
 
 
 def bucket_path(folder: Path, bucket: int) -> Path:
@@ -29,15 +31,16 @@ def read_bucket(folder: Path, bucket: int) -> pa.Table | None:
 
 
 class BucketFiles:
-    """One Arrow file per bucket under ``folder``, in record batches of about BATCH rows (the slices of one
+    """One Arrow file per bucket under ``folder``, in record batches of about ``batch`` rows (the slices of one
     input batch are small: as batches of their own they would make the files slow to read; each bucket holds up
     to a batch in memory, so a larger one would cost memory by the number of buckets). Rows are sorted into their
     buckets and written on a thread of its own while the caller reads the next ones (one chunk waits at most)."""
 
     BATCH = 1 << 13
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, batch: int = BATCH) -> None:
         self.folder = folder
+        self.batch = batch
         self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self.pending: dict[int, list[pa.Table]] = {}
         self._failed = False
@@ -51,7 +54,7 @@ class BucketFiles:
 
     def chunk_rows(self, buckets: int) -> int:
         """Rows to give ``split`` at once for ``buckets`` buckets: enough that each bucket's slice is a batch."""
-        return max(1 << 16, min(self.BATCH * buckets, 1 << 19))
+        return max(1 << 16, min(self.batch * buckets, 1 << 19))
 
     @property
     def written(self) -> list[int]:
@@ -72,15 +75,16 @@ class BucketFiles:
     def _add(self, bucket: int, rows: pa.Table) -> None:
         pending = self.pending.setdefault(bucket, [])
         pending.append(rows)
-        if sum(t.num_rows for t in pending) >= self.BATCH:
+        if sum(t.num_rows for t in pending) >= self.batch:
             self._flush(bucket)
 
     def _flush(self, bucket: int) -> None:
         pending = self.pending.pop(bucket)
         rows = pending[0] if len(pending) == 1 else pa.concat_tables(pending)
         if bucket not in self.writers:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.writers[bucket] = pa.ipc.new_file(str(bucket_path(self.folder, bucket)), rows.schema)
+            path = bucket_path(ensure_dir(self.folder), bucket)  # owner-only, like every file we write
+            self.writers[bucket] = pa.ipc.new_file(str(path), rows.schema)
+            os.chmod(path, FILE_MODE)
         self.writers[bucket].write_table(rows.combine_chunks())
 
     def _close(self) -> None:
@@ -98,7 +102,15 @@ class BucketFiles:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  trace: TracebackType | None) -> None:
         if kind is None:
-            self._background.close()
+            self.close()
         else:
-            self._failed = True
-            self._background.abandon()
+            self.abandon()
+
+    def close(self) -> None:
+        """Write what waits and close the files (raises the writer thread's error)."""
+        self._background.close()
+
+    def abandon(self) -> None:
+        """Stop without writing what waits (on an error: the files are to be removed)."""
+        self._failed = True
+        self._background.abandon()

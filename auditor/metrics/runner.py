@@ -16,19 +16,16 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.io import allocator
-from auditor.io.buckets import BucketFiles, read_bucket
+from auditor.io.parts import MIN_ROW_BYTES, Layout, PartWriter, pack, part_count, part_of, read_parts
 from auditor.metrics import fixes, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.metrics.placement import place_events
@@ -184,12 +181,10 @@ class MetricRunner:
         for spec in views():
             if self.buckets == 1 or not per_person(spec):
                 self._create(spec)
+        self._bucket_parts: list[list[int]] = []  # each bucket's parts (``io/parts.py``)
         if self.buckets > 1:
-            if self.progress:
-                self.progress(t("progress.partition", None, buckets=self.buckets))
-            with allocator.streaming():
-                self._partition()
-            pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed (200 MB at 10 M)
+            self._bucket_parts = self._packed_parts()
+            self.buckets = len(self._bucket_parts)
 
     def register(self, name: str, table: pa.Table) -> None:
         self._shared[name] = table
@@ -239,27 +234,47 @@ class MetricRunner:
         rows = self.con.sql("SELECT " + " + ".join(f"(SELECT count(*) FROM {kind})" for kind in schemas.KINDS))
         return max(1, -(-int(rows.fetchall()[0][0]) // bucket_rows()))
 
-    def _partition(self) -> None:
-        """Write each kind once more, split by person bucket (an Arrow file per bucket), batch by batch with
-        pyarrow: each row's bucket looked up per distinct (tool, agent) of its batch, then ``BucketFiles.split``
-        (DuckDB's partitioned COPY took twice as long; a hash join of every row on the identities, half as long
-        again). The provenance columns stay behind: only per-tool metrics, never bucketed, read them."""
-        rows = self.con.sql(
-            f"SELECT tool, agent, CAST(hash(person) % {self.buckets} AS INTEGER) AS bucket FROM identities"
-        ).fetchall()
-        persons = {(tool, agent): bucket for tool, agent, bucket in rows}
-        nobody = self.con.sql(f"SELECT CAST(hash(NULL::VARCHAR) % {self.buckets} AS INTEGER)").fetchall()[0][0]
+    def _packed_parts(self) -> list[list[int]]:
+        """The person buckets as sets of parts, each person's identifiers' parts in one bucket. The parts are the
+        read's (``api.ingest`` writes them beside the tables); a workspace without them, or whose parts do not
+        match its tables, is split here once more."""
         assert self.parquet_dir is not None
-        for kind in self._parquet_kinds():
-            source = pq.ParquetFile(self.parquet_dir / f"{kind}.parquet", pre_buffer=False)  # it reads far ahead
-            columns = [n for n in source.schema_arrow.names if n not in ("source_file", "source_row")]
-            with BucketFiles(self._bucket_dir / kind) as files:
-                for batch in source.iter_batches(batch_size=files.chunk_rows(self.buckets), columns=columns):
-                    files.split(pa.Table.from_batches([batch]), _row_buckets(batch, persons, nobody))
+        kinds = self._parquet_kinds()
+        self._parts_dir = self.parquet_dir.parent / "parts"
+        layout = Layout.read(self._parts_dir)
+        if layout is None or set(layout.rows) != set(kinds) or any(
+            sum(layout.rows[kind]) != pq.ParquetFile(self.parquet_dir / f"{kind}.parquet").metadata.num_rows
+            for kind in kinds
+        ):
+            self._parts_dir = Path(self._spill.name) / "parts"
+            layout = self._split_parts(kinds)
+        rows = [sum(layout.rows[kind][part] for kind in kinds) for part in range(layout.parts)]
+        linked: dict[str, set[int]] = {}
+        for agent, person in self.con.sql("SELECT DISTINCT agent, person FROM identities").fetchall():
+            linked.setdefault(person, set()).add(part_of(agent, layout.parts))
+        return pack(rows, [parts for parts in linked.values() if len(parts) > 1], bucket_rows())
 
-    @property
-    def _bucket_dir(self) -> Path:
-        return Path(self._spill.name) / "buckets"
+    def _split_parts(self, kinds: list[str]) -> Layout:
+        """Split each kind's Parquet file into parts, as the read does."""
+        assert self.parquet_dir is not None
+        files = {kind: pq.ParquetFile(self.parquet_dir / f"{kind}.parquet", pre_buffer=False) for kind in kinds}
+        parts = part_count(sum(f.metadata.num_rows for f in files.values()) * MIN_ROW_BYTES, bucket_rows())
+        if self.progress:
+            self.progress(t("progress.partition", None, parts=parts))
+        rows: dict[str, list[int]] = {}
+        with allocator.streaming():
+            for kind, source in files.items():  # (pre_buffer: it reads far ahead)
+                writer = PartWriter(self._parts_dir / kind, parts)
+                try:
+                    for batch in source.iter_batches(batch_size=1 << 16):
+                        writer.write(batch)
+                except BaseException:
+                    writer.abandon()
+                    raise
+                writer.close()
+                rows[kind] = writer.rows.tolist()
+        pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed
+        return Layout(parts, rows)
 
     def _parquet_kinds(self) -> list[str]:
         if self.parquet_dir is None:
@@ -276,7 +291,7 @@ class MetricRunner:
             if bucket is None:
                 con.read_parquet(str(self.parquet_dir / f"{kind}.parquet")).create_view(kind, replace=True)
                 continue
-            table = read_bucket(self._bucket_dir / kind, bucket)
+            table = read_parts(self._parts_dir / kind, self._bucket_parts[bucket])
             if table is None:
                 table = schemas.empty_table(kind)
             if held is not None:
@@ -423,33 +438,6 @@ def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
             values = [bounds[key].as_py() for key in ("min", "max")]
             years += [v.year for v in values if v is not None]
     return policy_years(min(years), max(years)) if years else []
-
-
-def _row_buckets(batch: pa.RecordBatch, persons: Mapping[tuple[str | None, str | None], int],
-                 nobody: int) -> np.ndarray:
-    """The person bucket of each row of ``batch`` (``nobody``'s for an identifier the identities do not know, a
-    null one): one lookup per distinct (tool, agent) pair of the batch."""
-    codes = np.zeros(batch.num_rows, dtype=np.int64)
-    values: list[list[str | None]] = []
-    for name in ("tool", "agent"):
-        encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(batch.column(name)))
-        size = len(encoded.dictionary) + 1  # a null takes the code after the last value
-        indices = np.asarray(encoded.indices.fill_null(size - 1))
-        codes = codes * size + indices
-        values.append([*encoded.dictionary.to_pylist(), None])
-    agents, size = len(values[1]), len(values[0]) * len(values[1])
-    dense = size <= 4 * len(codes)  # the usual case, a few tools: a lookup table, no sort
-    if dense:
-        pairs = np.flatnonzero(np.bincount(codes, minlength=size))
-    else:
-        pairs, codes = np.unique(codes, return_inverse=True)
-    found = np.asarray([persons.get((values[0][pair // agents], values[1][pair % agents]), nobody)
-                        for pair in pairs.tolist()], dtype=np.int64)
-    if not dense:
-        return found[codes]
-    lookup = np.full(size, nobody, dtype=np.int64)
-    lookup[pairs] = found
-    return lookup[codes]
 
 
 def per_person(spec: MetricSpec) -> bool:

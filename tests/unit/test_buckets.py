@@ -18,16 +18,12 @@ from auditor.io.buckets import BucketFiles, read_bucket
 def test_each_bucket_holds_its_rows_in_the_order_given(tmp_path_factory: pytest.TempPathFactory,
                                                        chunks: list[list[int]], batch: int) -> None:
     folder = tmp_path_factory.mktemp("buckets")
-    BucketFiles.BATCH, kept = batch, BucketFiles.BATCH
-    try:
-        with BucketFiles(folder) as files:
-            offset = 0
-            for chunk in chunks:
-                files.split(pa.table({"row": pa.array(range(offset, offset + len(chunk)), pa.int64())}),
-                            np.asarray(chunk, dtype=np.int64))
-                offset += len(chunk)
-    finally:
-        BucketFiles.BATCH = kept
+    with BucketFiles(folder, batch=batch) as files:
+        offset = 0
+        for chunk in chunks:
+            files.split(pa.table({"row": pa.array(range(offset, offset + len(chunk)), pa.int64())}),
+                        np.asarray(chunk, dtype=np.int64))
+            offset += len(chunk)
     flat = [bucket for chunk in chunks for bucket in chunk]
     assert files.written == sorted(set(flat))
     for bucket in range(6):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 import yaml
-from hypothesis import given
-from hypothesis import strategies as st
 
 from auditor import api
 from auditor.i18n import t
+from auditor.io.parts import MAX_PARTS
 from auditor.metrics import runner
 from auditor.policy import parse_policy
 from auditor.rules.engine import audit
@@ -45,15 +44,20 @@ def world_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("split_at_read", [True, False])
 def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, Any], workers: int,
-                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Buckets measured one after the other, or two at a time on two databases."""
+                                                     split_at_read: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buckets measured one after the other, or two at a time on two databases; made of the parts the read
+    wrote, or (a workspace without them) partitioned by the audit."""
     exports, policy = world_exports
     whole = audit(api.load([exports]), policy)
-    monkeypatch.setattr(runner, "BUCKET_ROWS", 500)  # the demo world's ~30 k rows in ~60 buckets
+    monkeypatch.setattr(runner, "BUCKET_ROWS", 500)  # the demo world's ~30 k rows: a bucket per person or more
     monkeypatch.setattr(runner, "BUCKET_WORKERS", workers)
     dataset = api.load([exports], api.ReadOptions(large_input_bytes=0))
     assert dataset.workspace is not None
+    assert (dataset.workspace / "parts" / "layout.json").exists()
+    if not split_at_read:
+        shutil.rmtree(dataset.workspace / "parts")
     seen: list[int] = []
     original = runner.MetricRunner._run_bucketed
 
@@ -64,10 +68,13 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     monkeypatch.setattr(runner.MetricRunner, "_run_bucketed", counting)
     said: list[str] = []
     bucketed = audit(dataset, policy, progress=said.append)
-    assert seen and seen[0] > 10
+    assert seen and seen[0] > 4
     first_bucket = t("progress.bucket", None, bucket=1, buckets=seen[0], name="")
     said_first = next(i for i, text in enumerate(said) if text.startswith(first_bucket))
-    assert said.index(t("progress.partition", None, buckets=seen[0])) < said_first  # each long step is named
+    partitions = {t("progress.partition", None, parts=parts) for parts in range(1, MAX_PARTS + 1)}
+    partitioned = [index for index, text in enumerate(said) if text in partitions]
+    assert partitioned == ([] if split_at_read else [partitioned[0]])
+    assert all(index < said_first for index in partitioned)  # each long step is named
     assert sorted(bucketed.metrics) == sorted(whole.metrics)
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
@@ -98,16 +105,3 @@ def test_an_unreadable_memory_limit_is_a_usage_error(setting: str, monkeypatch: 
 def test_default_memory_limit_is_a_share_of_the_machine_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUDITOR_MEMORY_LIMIT", raising=False)
     assert 2**27 <= runner.memory_limit_bytes() <= runner.MEMORY_CAP_MB << 20
-
-
-@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.sampled_from(["x", "y", "z", "w", None])),
-                max_size=30), st.booleans())
-def test_a_rows_bucket_is_its_identitys(pairs: list[tuple[str | None, str | None]], many_tools: bool) -> None:
-    """Each row's bucket is the one of its (tool, agent), whether looked up in a table or after a sort (many
-    distinct tools), and an identifier the identities do not know, or a null one, goes to nobody's bucket."""
-    if many_tools:  # more (tool, agent) combinations than four per row: the sorted path
-        pairs = [(f"{tool}{index}" if tool else None, agent) for index, (tool, agent) in enumerate(pairs)]
-    known = {pair: index % 5 for index, pair in enumerate(sorted(set(pairs), key=repr)) if pair[1] not in (None, "w")}
-    batch = pa.RecordBatch.from_pydict({"tool": [p[0] for p in pairs], "agent": [p[1] for p in pairs]})
-    found = runner._row_buckets(batch, known, 7).tolist()
-    assert found == [known.get(pair, 7) for pair in pairs]

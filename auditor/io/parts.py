@@ -1,0 +1,162 @@
+"""The person partition, written while the input is read: each row to one of a few hundred parts by its identifier.
+
+An out-of-core audit measures per-person metrics bucket by bucket, each bucket holding every row of its persons.
+It used to split every table once more after the read (decode the Parquet just written, look up each row's person,
+sort, write): 2.5 s of an audit of 10 M fixes, on one core while the other idled. The same split now runs on a
+writer thread of the read, which reads nothing back. A person is only known at the audit (the identity map is the
+policy's), so parts are keyed by identifier, and the audit puts the parts of one person's identifiers in one
+bucket (``pack``); where that cannot be done within a bucket's size, or the parts do not match the tables (a
+workspace written otherwise), it partitions as before.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from auditor.io.buckets import BucketFiles, bucket_path
+from auditor.io.output import write_text
+
+LAYOUT = "layout.json"
+#: The provenance columns stay behind: only per-tool metrics, never bucketed, read them.
+LEFT_BEHIND = ("source_file", "source_row")
+#: A bucket is made of about this many parts (finer: buckets of more even sizes, more files).
+PARTS_PER_BUCKET = 4
+#: Input bytes per row assumed when counting parts before the read (short rows: more parts, never too few).
+MIN_ROW_BYTES = 40
+MIN_PARTS, MAX_PARTS = 16, 512
+#: Rows all parts may hold waiting for their file together (each part writes batches of its share of it).
+WAITING_ROWS = 1 << 19
+
+
+def part_count(input_bytes: int, bucket_rows: int) -> int:
+    """How many parts an input of ``input_bytes`` is split into, for buckets of ``bucket_rows`` rows."""
+    rows = input_bytes // MIN_ROW_BYTES
+    return int(min(MAX_PARTS, max(MIN_PARTS, -(-rows * PARTS_PER_BUCKET // max(1, bucket_rows)))))
+
+
+def part_of(agent: str | None, parts: int) -> int:
+    """The part of an identifier's rows: the same in every kind, every run and every process (CRC-32)."""
+    return 0 if agent is None else zlib.crc32(agent.encode("utf-8")) % parts
+
+
+class PartWriter:
+    """One kind's rows split into ``parts`` Arrow files under ``folder`` by identifier, and counted per part."""
+
+    def __init__(self, folder: Path, parts: int) -> None:
+        self.parts = parts
+        self.rows = np.zeros(parts, dtype=np.int64)
+        self._files = BucketFiles(folder, batch=max(1 << 10, min(BucketFiles.BATCH, WAITING_ROWS // parts)))
+        self._known: dict[str | None, int] = {}
+        self._waiting: list[pa.RecordBatch] = []
+        self._waiting_rows = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Add a batch (the split waits for enough rows that each part's slice is not tiny)."""
+        self._waiting.append(batch.select([n for n in batch.schema.names if n not in LEFT_BEHIND]))
+        self._waiting_rows += batch.num_rows
+        if self._waiting_rows >= self._files.chunk_rows(self.parts):
+            self._split()
+
+    def _split(self) -> None:
+        if not self._waiting_rows:
+            return
+        rows = pa.Table.from_batches(self._waiting)
+        self._waiting, self._waiting_rows = [], 0
+        parts = self._parts_of(rows.column("agent"))
+        self.rows += np.bincount(parts, minlength=self.parts)
+        self._files.split(rows, parts)
+
+    def _parts_of(self, agents: pa.ChunkedArray[Any]) -> np.ndarray:
+        """Each row's part, computed once per distinct identifier."""
+        encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(agents.combine_chunks()))
+        values = encoded.dictionary.to_pylist()
+        known = self._known
+        lookup = np.asarray([known[v] if v in known else known.setdefault(v, part_of(v, self.parts))
+                             for v in values] + [part_of(None, self.parts)], dtype=np.int16)
+        parts: np.ndarray = lookup[np.asarray(encoded.indices.fill_null(len(values)))]
+        return parts
+
+    def close(self) -> None:
+        """Split what waits and close the files (raises the writer thread's error)."""
+        self._split()
+        self._files.close()
+
+    def abandon(self) -> None:
+        self._files.abandon()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a workspace's parts hold: their number and each kind's rows per part."""
+
+    parts: int
+    rows: dict[str, list[int]]
+
+    def write(self, folder: Path) -> None:
+        write_text(folder / LAYOUT, json.dumps({"parts": self.parts, "rows": self.rows}) + "\n")
+
+    @classmethod
+    def read(cls, folder: Path) -> Layout | None:
+        """The layout of ``folder``'s parts, or None when there are none (or they cannot be read)."""
+        try:
+            data = json.loads((folder / LAYOUT).read_text(encoding="utf-8"))
+            layout = cls(int(data["parts"]), {str(k): [int(n) for n in v] for k, v in data["rows"].items()})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if layout.parts < 1 or any(len(v) != layout.parts for v in layout.rows.values()):
+            return None
+        return layout
+
+
+def read_parts(folder: Path, parts: Sequence[int]) -> pa.Table | None:
+    """The rows of ``parts`` of one kind, mapped from their files (None when none of them has a row)."""
+    tables = [pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+              for path in (bucket_path(folder, part) for part in parts) if path.exists()]
+    return pa.concat_tables(tables) if tables else None
+
+
+def pack(rows: Sequence[int], together: Iterable[Iterable[int]], capacity: int) -> list[list[int]]:
+    """Parts put into buckets of at most ``capacity`` rows (``rows``: each part's), the parts of each group of
+    ``together`` (one person's identifiers') in the same bucket, in as few buckets as the greedy placement
+    finds (largest group first, into the emptiest bucket). A group larger than ``capacity`` (one person with
+    more rows than a bucket) is a bucket of its own: a person is never split."""
+    parent = list(range(len(rows)))
+
+    def root(part: int) -> int:
+        while parent[part] != part:
+            parent[part] = parent[parent[part]]
+            part = parent[part]
+        return part
+
+    for group in together:
+        first, *others = group
+        for other in others:
+            a, b = root(first), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[int, list[int]] = {}
+    for part in range(len(rows)):
+        members.setdefault(root(part), []).append(part)
+    groups = sorted(members.values(), key=lambda parts: (-sum(rows[p] for p in parts), parts[0]))
+    sizes = [sum(rows[p] for p in parts) for parts in groups]
+    alone = sum(size > capacity for size in sizes)
+    groups, sizes, buckets = groups[alone:], sizes[alone:], [sorted(parts) for parts in groups[:alone]]
+    count = max(1, -(-sum(sizes) // max(1, capacity)))
+    while True:
+        loads, packed = [0] * count, [[] for _ in range(count)]  # type: list[int], list[list[int]]
+        for parts, size in zip(groups, sizes, strict=True):
+            emptiest = loads.index(min(loads))
+            loads[emptiest] += size
+            packed[emptiest] += parts
+        if max(loads) <= capacity or count >= len(groups):
+            return buckets + [sorted(parts) for parts in packed if parts]
+        count += 1

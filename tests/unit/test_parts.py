@@ -1,0 +1,95 @@
+"""The person partition written at the read (``io.parts``): parts by identifier, packed into buckets by person."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.io.parts import MAX_PARTS, MIN_PARTS, Layout, PartWriter, pack, part_count, part_of, read_parts
+
+
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=40),
+       st.lists(st.lists(st.integers(0, 39), min_size=1, max_size=4), max_size=6), st.integers(1, 120))
+def test_pack_keeps_groups_together_and_buckets_within_capacity(rows: list[int], groups: list[list[int]],
+                                                                capacity: int) -> None:
+    """Every part in exactly one bucket, each group's parts in the same one, and a bucket over capacity only when
+    it holds a single group that alone is over it."""
+    groups = [[p % len(rows) for p in group] for group in groups]
+    buckets = pack(rows, groups, capacity)
+    placed = sorted(part for bucket in buckets for part in bucket)
+    assert placed == list(range(len(rows)))
+    home = {part: index for index, bucket in enumerate(buckets) for part in bucket}
+    for group in groups:
+        assert len({home[part] for part in group}) == 1
+    for bucket in buckets:
+        load = sum(rows[part] for part in bucket)
+        if load > capacity:  # one indivisible group: every part of the bucket is linked to the first
+            linked = {bucket[0]}
+            for _ in range(len(groups)):
+                for group in groups:
+                    if linked & set(group):
+                        linked |= set(group)
+            assert linked >= set(bucket)
+
+
+def test_pack_uses_few_buckets() -> None:
+    assert pack([10] * 8, [], 40) == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    assert pack([100, 1, 1], [], 10) == [[0], [1, 2]]
+
+
+@pytest.mark.parametrize(("size", "rows", "expected"), [(0, 1000, MIN_PARTS), (40 * 10**6, 250_000, MIN_PARTS),
+                                                        (40 * 10**7, 250_000, 160), (10**12, 1000, MAX_PARTS)])
+def test_part_count(size: int, rows: int, expected: int) -> None:
+    assert part_count(size, rows) == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["ana", "bo", "chloé", "d\u00ff\U0001f600", None]), max_size=40), max_size=5),
+       st.sampled_from([1, 3, 16]))
+def test_part_writer_puts_each_row_in_its_identifiers_part(tmp_path_factory: pytest.TempPathFactory,
+                                                           batches: list[list[str | None]], parts: int) -> None:
+    folder = tmp_path_factory.mktemp("parts")
+    writer = PartWriter(folder, parts)
+    row = 0
+    for agents in batches:
+        writer.write(pa.RecordBatch.from_pydict({
+            "agent": pa.array(agents, pa.string()), "row": pa.array(range(row, row + len(agents)), pa.int64()),
+            "source_file": pa.array(["f"] * len(agents)), "source_row": pa.array([1] * len(agents), pa.int64())}))
+        row += len(agents)
+    writer.close()
+    flat = [agent for agents in batches for agent in agents]
+    assert writer.rows.tolist() == [sum(part_of(a, parts) == p for a in flat) for p in range(parts)]
+    for part in range(parts):
+        held = read_parts(folder, [part])
+        expected = [(i, a) for i, a in enumerate(flat) if part_of(a, parts) == part]
+        if held is None:
+            assert not expected
+            continue
+        assert held.column_names == ["agent", "row"]  # provenance stays behind
+        assert list(zip(held.column("row").to_pylist(), held.column("agent").to_pylist(), strict=True)) == expected
+    assert read_parts(folder, range(parts)) is None or read_parts(folder, range(parts)).num_rows == len(flat)
+
+
+def test_part_of_is_stable() -> None:
+    """The same identifier, the same part, in every process (a hash seeded per process would not do)."""
+    assert [part_of(a, 512) for a in ("agent-1", "Chloé", None)] == [part_of(a, 512) for a in ("agent-1", "Chloé",
+                                                                                                None)]
+    assert part_of("agent-1", 512) == 409  # CRC-32, fixed
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"parts": 2}', '{"parts": 2, "rows": {"positions": [1]}}',
+                                  '{"parts": 0, "rows": {}}', '{"parts": 2, "rows": []}'])
+def test_an_unreadable_layout_is_none(tmp_path: Path, text: str) -> None:
+    (tmp_path / "layout.json").write_text(text, encoding="utf-8")
+    assert Layout.read(tmp_path) is None
+
+
+def test_layout_round_trip(tmp_path: Path) -> None:
+    Layout(2, {"positions": [3, 4]}).write(tmp_path)
+    assert Layout.read(tmp_path) == Layout(2, {"positions": [3, 4]})
+    assert json.loads((tmp_path / "layout.json").read_text(encoding="utf-8"))["parts"] == 2
