@@ -10,8 +10,11 @@
 --   share of shift minutes (declared hours, breaks excluded, on days the person appears) that have a
 --   record, from any source, within 15 minutes. tool is "*": the row is about all sources.
 WITH person_days AS (
+    -- Person-days and identifiers read only each identifier's first record of a day (interval_s is null there
+    -- and only there): every one of them has one, and the group is an identifier's, so the result is that of
+    -- all the records, for a scan that skips the rest.
     SELECT person, local_day, min(grp) AS grp, any_value(isodow) AS isodow
-    FROM events GROUP BY person, local_day
+    FROM events WHERE interval_s IS NULL GROUP BY person, local_day
 ),
 -- The declared minutes of each weekday, breaks removed, as runs of consecutive minutes: a few rows per group
 -- and weekday, so that coverage is computed on intervals and not minute by minute (a year of a large
@@ -46,7 +49,7 @@ sources AS (
     SELECT person, count(DISTINCT tool) AS n_tools, count(DISTINCT kind) AS n_kinds,
            list(DISTINCT tool ORDER BY tool) AS tools, list(DISTINCT agent ORDER BY agent) AS identifiers,
            (SELECT count(*) FROM person_days d WHERE d.person IS NOT DISTINCT FROM i.person) AS person_days
-    FROM (SELECT DISTINCT person, kind, tool, agent FROM events) i GROUP BY person
+    FROM (SELECT DISTINCT person, kind, tool, agent FROM events WHERE interval_s IS NULL) i GROUP BY person
 )
 SELECT '*' AS tool, s.person AS agent, s.n_tools, s.n_kinds, s.tools, s.identifiers, s.person_days,
        coalesce(c.shift_minutes, 0) AS shift_minutes,
