@@ -77,6 +77,9 @@ class BucketFiles:
         pending.append(rows)
         if sum(t.num_rows for t in pending) >= self.batch:
             self._flush(bucket)
+        else:  # kept for later: a copy of its own, or the slice would keep its whole chunk in memory (25 M Squid
+            # lines split into 512 parts: 1004 -> 908 MB)
+            pending[-1] = rows.take(np.arange(rows.num_rows))
 
     def _flush(self, bucket: int) -> None:
         pending = self.pending.pop(bucket)

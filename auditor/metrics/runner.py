@@ -25,6 +25,7 @@ from auditor import schemas
 from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.io import allocator
+from auditor.io.buckets import bucket_path
 from auditor.io.parts import MIN_ROW_BYTES, Layout, PartWriter, pack, part_count, part_of, read_parts
 from auditor.metrics import fixes, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
@@ -44,6 +45,9 @@ MEMORY_CAP_MB = 512
 #: 100 bytes, twice while they are completed), the numpy and DuckDB work on them. Measured at 10 M fixes with two
 #: workers: about 280 bytes a row above a fixed ~410 MB (peak 600 MB with buckets of 333 k rows, 785 MB with 666 k).
 BYTES_PER_BUCKET_ROW = 384
+#: The width (bytes in a part's Arrow file) of the rows that figure was measured on (GPS fixes: 106 bytes); a part
+#: of wider rows weighs as many of these as its bytes make (5 M Squid lines, 167 bytes a row: 8 -> 12 buckets).
+BUCKET_ROW_WIDTH = 112
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
 BUCKET_ROWS: int | None = None
 #: Person buckets measured at the same time, each on a DuckDB database of its own with one thread and its share
@@ -248,7 +252,8 @@ class MetricRunner:
         ):
             self._parts_dir = Path(self._spill.name) / "parts"
             layout = self._split_parts(kinds)
-        rows = [sum(layout.rows[kind][part] for kind in kinds) for part in range(layout.parts)]
+        rows = [sum(_row_weight(layout.rows[kind][part], self._parts_dir / kind, part) for kind in kinds)
+                for part in range(layout.parts)]
         linked: dict[str, set[int]] = {}
         for agent, person in self.con.sql("SELECT DISTINCT agent, person FROM identities").fetchall():
             linked.setdefault(person, set()).add(part_of(agent, layout.parts))
@@ -438,6 +443,14 @@ def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
             values = [bounds[key].as_py() for key in ("min", "max")]
             years += [v.year for v in values if v is not None]
     return policy_years(min(years), max(years)) if years else []
+
+
+def _row_weight(rows: int, folder: Path, part: int) -> int:
+    """A part's rows counted as rows of the width the bucket size was measured on (``BUCKET_ROW_WIDTH``): wider
+    rows (URLs) count for more, so that a bucket holds about the same memory whatever the kind."""
+    path = bucket_path(folder, part)
+    size = path.stat().st_size if path.exists() else 0
+    return max(rows, -(-size // BUCKET_ROW_WIDTH))
 
 
 def per_person(spec: MetricSpec) -> bool:

@@ -68,7 +68,7 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     monkeypatch.setattr(runner.MetricRunner, "_run_bucketed", counting)
     said: list[str] = []
     bucketed = audit(dataset, policy, progress=said.append)
-    assert seen and seen[0] > 4
+    assert seen and seen[0] >= 3
     first_bucket = t("progress.bucket", None, bucket=1, buckets=seen[0], name="")
     said_first = next(i for i, text in enumerate(said) if text.startswith(first_bucket))
     partitions = {t("progress.partition", None, parts=parts) for parts in range(1, MAX_PARTS + 1)}

@@ -43,7 +43,7 @@ def test_pack_uses_few_buckets() -> None:
 
 
 @pytest.mark.parametrize(("size", "rows", "expected"), [(0, 1000, MIN_PARTS), (40 * 10**6, 250_000, MIN_PARTS),
-                                                        (40 * 10**7, 250_000, 160), (10**12, 1000, MAX_PARTS)])
+                                                        (40 * 10**7, 1_000_000, 40), (10**12, 1000, MAX_PARTS)])
 def test_part_count(size: int, rows: int, expected: int) -> None:
     assert part_count(size, rows) == expected
 
@@ -93,3 +93,16 @@ def test_layout_round_trip(tmp_path: Path) -> None:
     Layout(2, {"positions": [3, 4]}).write(tmp_path)
     assert Layout.read(tmp_path) == Layout(2, {"positions": [3, 4]})
     assert json.loads((tmp_path / "layout.json").read_text(encoding="utf-8"))["parts"] == 2
+
+
+def test_a_part_of_wide_rows_weighs_more_than_its_rows(tmp_path: Path) -> None:
+    """Buckets are sized in rows of the width their memory was measured on: a part of long URLs counts for more."""
+    from auditor.metrics.runner import BUCKET_ROW_WIDTH, _row_weight
+
+    for name, text in (("narrow", "a"), ("wide", "u" * 4 * BUCKET_ROW_WIDTH)):
+        writer = PartWriter(tmp_path / name, 1)
+        writer.write(pa.RecordBatch.from_pydict({"agent": ["ana"] * 100, "url": [text] * 100}))
+        writer.close()
+    assert _row_weight(100, tmp_path / "narrow", 0) == 100
+    assert 400 <= _row_weight(100, tmp_path / "wide", 0) <= 500
+    assert _row_weight(0, tmp_path / "absent", 0) == 0
