@@ -269,14 +269,9 @@ class MetricRunner:
         rows: dict[str, list[int]] = {}
         with allocator.streaming():
             for kind, source in files.items():  # (pre_buffer: it reads far ahead)
-                writer = PartWriter(self._parts_dir / kind, parts)
-                try:
+                with PartWriter(self._parts_dir / kind, parts) as writer:
                     for batch in source.iter_batches(batch_size=1 << 16):
                         writer.write(batch)
-                except BaseException:
-                    writer.abandon()
-                    raise
-                writer.close()
                 rows[kind] = writer.rows.tolist()
         pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed
         return Layout(parts, rows)
