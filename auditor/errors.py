@@ -33,6 +33,7 @@ FILE_ERRORS = (
     "output-exists",
     "timezone-invalid",
     "memory-limit-invalid",
+    "key-invalid",
 )
 
 #: Reasons a single row is rejected (kept in the rejects table, never silently dropped).

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditor.io.parts import LEFT_BEHIND, ROW_NUMBER
+
 
 @dataclass
 class Provenance:
@@ -87,8 +89,22 @@ class Dataset:
         return self.rows_of(kind, (agent,))
 
     def rows_of(self, kind: str, agents: Iterable[str]) -> pa.Table:
-        """The rows of ``kind`` about any of ``agents``, in input order (one person's several identifiers)."""
-        return self._agent_index(kind).rows(sorted(set(agents)))
+        """The rows of ``kind`` about any of ``agents``, in input order (one person's several identifiers), without
+        the provenance columns (``LEFT_BEHIND``: a workspace's copy sorted by agent does not hold them; ``files_of``
+        names the files the rows came from)."""
+        return _without_provenance(self._agent_index(kind).rows(sorted(set(agents))))
+
+    def files_of(self) -> dict[str, list[tuple[str | None, str]]]:
+        """The (tool, input file) pairs each identifier's rows came from, in one query over every kind."""
+        found: dict[str, list[tuple[str | None, str]]] = {}
+        if not self.tables:
+            return found
+        rows = self.sql(" UNION ".join(f"SELECT DISTINCT agent, tool, source_file FROM {kind} WHERE agent IS NOT NULL"
+                                       for kind in self.kinds()) + " ORDER BY ALL")
+        for agent, tool, file in zip(*(rows.column(n).to_pylist() for n in ("agent", "tool", "source_file")),
+                                     strict=True):
+            found.setdefault(agent, []).append((tool, file))
+        return found
 
     def filtered_rows(self, kind: str, agents: Iterable[str]) -> pa.Table:
         """The rows ``rows_of`` gives, by one filtered read of the kind instead of through the per-agent index.
@@ -103,8 +119,9 @@ class Dataset:
         path = self.parquet(kind)
         if path is None or self.workspace is None:
             table = self.tables[kind]
-            return table.filter(pc.is_in(table.column("agent"), value_set=pa.array(wanted, pa.string())))
-        schema = self.schema_of(kind)
+            return _without_provenance(
+                table.filter(pc.is_in(table.column("agent"), value_set=pa.array(wanted, pa.string()))))
+        schema = _without_provenance(self.schema_of(kind).empty_table()).schema
         query = (f"SELECT * FROM read_parquet($path, file_row_number = true) WHERE agent IN (SELECT unnest($agents)) "
                  f"ORDER BY {INPUT_ROW}")
         with _connect(self.workspace / "spill") as con:
@@ -133,8 +150,8 @@ class Dataset:
         if kind not in self._by_agent:
             path = self.parquet(kind)
             if path is not None and self.workspace is not None:
-                self._by_agent[kind] = ParquetIndex.build(path, self.workspace / "by_agent" / f"{kind}.parquet",
-                                                          self.schema_of(kind))
+                self._by_agent[kind] = ParquetIndex.build(kind, path, self.workspace / "parts",
+                                                          self.workspace / "by_agent" / f"{kind}.parquet")
             else:
                 self._by_agent[kind] = MemoryIndex(self.tables[kind])
         return self._by_agent[kind]
@@ -264,23 +281,17 @@ class MemoryIndex:
 
 #: Rows per row group of a kind sorted by agent: a person's rows are read in a few small decodes.
 SORTED_ROW_GROUP = 8192
-#: Rows sorted at once when copying a kind by agent. Measured on 10 M fixes (512 MB limit): one spilled sort
-#: 38 s and 840 MB peak; buckets of 1 M rows 25 s, 770 MB; of 250 k rows 26 s, 400 MB (a bucket's scan
-#: reads only its agents' rows, so more buckets cost little until the file is far larger).
-SORT_BUCKET_ROWS = 250_000
 #: The input position of a row in a sorted copy, to give several identifiers' rows back in input order.
-INPUT_ROW = "file_row_number"
-#: A row's agent as its place in the sorted list of agents, while a sorted copy is built.
-_ORDINAL = "agent_ordinal"
+INPUT_ROW = ROW_NUMBER
 
 
 class ParquetIndex:
     """A workspace kind copied sorted by agent (input order within an agent) and each agent's row range.
 
-    Cost: DuckDB sorts the file in buckets of consecutive agents holding about ``SORT_BUCKET_ROWS`` rows,
-    each sort in memory, and the sorted rows are streamed to Parquet in row groups of ``SORTED_ROW_GROUP``;
-    memory holds one bucket and the agents' ranges. One agent's rows are then a read of the row groups that
-    hold them. Rows without an agent are nobody's: left out.
+    Cost: one pass over the kind's parts, each sorted in memory and streamed to Parquet in row groups of
+    ``SORTED_ROW_GROUP``; memory holds one part and the agents' ranges. One agent's rows are then a read of the
+    row groups that hold them, without the provenance columns the parts leave behind. Rows without an agent are
+    nobody's: left out.
     """
 
     def __init__(self, path: Path, schema: pa.Schema, bounds: dict[str, tuple[int, int]]) -> None:
@@ -295,63 +306,55 @@ class ParquetIndex:
         self._last: tuple[int, int, pa.Table] | None = None  # (process, row group, its rows)
 
     @classmethod
-    def build(cls, source: Path, target: Path, schema: pa.Schema) -> ParquetIndex:
-        """Sort ``source`` by agent into ``target`` (written atomically) and index it.
+    def build(cls, kind: str, source: Path, parts: Path, target: Path) -> ParquetIndex:
+        """Copy ``kind`` (its table: ``source``) sorted by agent into ``target`` (written atomically) and index it.
 
-        Two passes over the data: one read of ``source`` that appends each row to its bucket's Arrow file (buckets
-        of consecutive agents, in input order), then each bucket read back, sorted in memory (agent, input row)
-        and written out. Before, DuckDB scanned the whole file once per bucket (40 scans for 10 M rows).
+        Made of the person partition the read wrote (``parts``, ``io/parts.py``): each part holds every row of its
+        identifiers in input order, so one part at a time is sorted (stably, by agent) and appended, in one pass
+        that reads the parts mapped and sorts no more than a part in memory. A workspace without parts matching
+        its tables is split into parts first, as the read does. (It used to split the table into buckets of
+        agents of its own: a second partition of every row, 21 s and 1 GB for 25 M Squid lines.)
         """
         import shutil
 
-        import numpy as np
         import pyarrow.parquet as pq
 
-        from auditor.io.buckets import BucketFiles, bucket_path, read_bucket
+        from auditor.io.buckets import read_bucket
         from auditor.io.output import atomic_path, ensure_dir
         from auditor.io.parquet_files import fast_writer
+        from auditor.io.parts import MIN_ROW_BYTES, Layout, matches, part_count, split_file
+        from auditor.metrics.runner import bucket_rows
 
-        stored = schema.append(pa.field(INPUT_ROW, pa.int64()))
-        with _connect(ensure_dir(target.parent) / "spill") as con:
-            counts = con.sql("SELECT agent, count(*) AS n FROM read_parquet($path) WHERE agent IS NOT NULL "
-                             "GROUP BY agent ORDER BY agent", params={"path": str(source)}).fetchall()
-        agents = pa.array([agent for agent, _ in counts], pa.string())
-        bucket_of = _bucket_of([n for _, n in counts], SORT_BUCKET_ROWS)
-        parts = target.parent / f".{target.stem}.parts"
-        shutil.rmtree(parts, ignore_errors=True)
+        schema = pq.read_schema(source)
+        layout = Layout.read(parts)
+        scratch = ensure_dir(target.parent) / f".{target.stem}.parts"
+        shutil.rmtree(scratch, ignore_errors=True)
         bounds: dict[str, tuple[int, int]] = {}
         try:
-            with BucketFiles(parts) as files:
-                offset = 0
-                reader = pq.ParquetFile(source, pre_buffer=False)  # with it, pyarrow reads far ahead
-                chunk = files.chunk_rows(int(bucket_of.max(initial=0)) + 1)
-                for batch in reader.iter_batches(batch_size=chunk, columns=schema.names):
-                    rows = batch.num_rows
-                    batch = pa.RecordBatch.from_arrays(
-                        [*batch.columns, pa.array(np.arange(offset, offset + rows, dtype=np.int64))], schema=stored)
-                    offset += rows
-                    compute: Any = pc
-                    ordinal = np.asarray(compute.fill_null(compute.index_in(batch.column("agent"), value_set=agents),
-                                                           -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-                    table = pa.Table.from_batches([batch])
-                    if ordinal.min(initial=0) < 0:  # rows without an agent are nobody's: left out
-                        kept = np.flatnonzero(ordinal >= 0)
-                        table, ordinal = table.take(kept), ordinal[kept]
-                    files.split(table.append_column(_ORDINAL, pa.array(ordinal, pa.int32())), bucket_of[ordinal])
+            if layout is not None and matches(layout, kind, source):
+                folder, count = parts / kind, layout.parts
+            else:
+                folder = scratch
+                count = part_count(pq.read_metadata(source).num_rows * MIN_ROW_BYTES, bucket_rows())
+                split_file(source, folder, count)
+            stored = _part_schema(schema)
             with atomic_path(target) as temp, fast_writer(temp, stored, row_numbers=(INPUT_ROW,)) as out:
                 done = 0
-                for bucket in files.written:
-                    held = read_bucket(parts, bucket)
-                    assert held is not None
-                    ordered = held.take(_agent_order(held.column(_ORDINAL))).drop_columns([_ORDINAL])
-                    out.write_table(ordered, row_group_size=SORTED_ROW_GROUP)
+                for part in range(count):
+                    held = read_bucket(folder, part)
+                    if held is None:
+                        continue
+                    if held.column("agent").null_count:  # rows without an agent are nobody's: left out
+                        held = held.filter(pc.is_valid(held.column("agent")))
+                    ordered = held.take(_agent_order(held.column("agent")))
+                    out.write_table(pa.Table.from_arrays(ordered.columns, schema=stored),
+                                    row_group_size=SORTED_ROW_GROUP)
                     _add_runs(bounds, ordered.column("agent"), done)
                     done += ordered.num_rows
-                    bucket_path(parts, bucket).unlink()  # the disk holds the copy once, not twice
         finally:
-            shutil.rmtree(parts, ignore_errors=True)
-            pa.default_memory_pool().release_unused()  # the buckets' buffers, kept by pyarrow's allocator otherwise
-        return cls(target, schema, bounds)
+            shutil.rmtree(scratch, ignore_errors=True)
+            pa.default_memory_pool().release_unused()  # a part's sorted rows, kept by pyarrow's allocator otherwise
+        return cls(target, stored.remove(stored.get_field_index(INPUT_ROW)), bounds)
 
     def rows(self, agents: list[str]) -> pa.Table:
         spans = [self.bounds[agent] for agent in agents if agent in self.bounds]
@@ -387,32 +390,26 @@ class ParquetIndex:
         return self._file[1]
 
 
-def _agent_order(ordinals: pa.ChunkedArray[Any]) -> Any:
-    """The rows of a bucket in agent order, input order within an agent (the bucket's rows came in input order):
-    a stable sort of the agents' ordinals, a radix sort when the bucket's agents span fewer than 32,768."""
+def _agent_order(agents: pa.ChunkedArray[Any]) -> Any:
+    """The rows of a part in agent order, input order within an agent (the part's rows came in input order): a
+    stable sort of each agent's number in order of appearance (a radix sort when fewer than 32,768 agents)."""
     import numpy as np
 
-    values = np.asarray(ordinals.combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64)
-    low = int(values.min(initial=0))
-    if int(values.max(initial=0)) - low < 1 << 15:
-        values = (values - low).astype(np.int16)
+    encoded: Any = pc.dictionary_encode(agents.combine_chunks())
+    values = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+    if len(encoded.dictionary) < 1 << 15:
+        values = values.astype(np.int16)
     return np.argsort(values, kind="stable")
 
 
-def _bucket_of(counts: list[int], rows: int) -> Any:
-    """The bucket of each agent (given their row counts in agent order): runs of consecutive agents holding about
-    ``rows`` rows each; an agent with more rows than that is a bucket of its own."""
-    import numpy as np
+def _part_schema(schema: pa.Schema) -> pa.Schema:
+    """The columns a kind's parts hold (``io/parts.py``): its own but the provenance ones, and the row number."""
+    return pa.schema([f for f in schema if f.name not in LEFT_BEHIND]).append(pa.field(INPUT_ROW, pa.int64()))
 
-    buckets = np.zeros(len(counts), dtype=np.int64)
-    bucket, held = -1, 0
-    for i, n in enumerate(counts):
-        if bucket >= 0 and held + n <= rows:
-            held += n
-        else:
-            bucket, held = bucket + 1, n
-        buckets[i] = bucket
-    return buckets
+
+def _without_provenance(table: pa.Table) -> pa.Table:
+    """``table`` without the provenance columns (zero-copy)."""
+    return table.drop_columns([name for name in LEFT_BEHIND if name in table.column_names])
 
 
 def _add_runs(bounds: dict[str, tuple[int, int]], agents: pa.ChunkedArray[Any] | pa.Array[Any], offset: int) -> None:

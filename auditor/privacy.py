@@ -18,6 +18,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from auditor.errors import UsageError
+
 DEFAULT_K = 5
 KEY_BYTES = 32
 PSEUDONYM_LENGTH = 10
@@ -30,7 +32,13 @@ def new_key() -> bytes:
 def load_or_create_key(path: Path) -> bytes:
     """The key stored in ``path`` (hex), or a new one written there readable by its owner only."""
     if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        try:
+            key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            key = b""
+        if len(key) < 16:  # not a key this program wrote: pseudonyms from it would not match earlier reports
+            raise UsageError("key-invalid", path=str(path))
+        return key
     key = new_key()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

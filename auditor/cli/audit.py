@@ -57,10 +57,10 @@ def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, 
     """
     formats = parse_formats(fmt)
     policy = load_policy(policy_file) if policy_file else None
+    key = privacy.load_or_create_key(key_file or out / "pseudonym.key")  # a bad key refused before a long read
     with RowProgress() as progress:
         dataset = api.load(list(paths), api.ReadOptions(timezone=timezone), progress=progress.advance)
         result = run_audit(dataset, policy, progress=progress.step)
-        key = privacy.load_or_create_key(key_file or out / "pseudonym.key")
         everyone = people(dataset, result.policy)
         for agent in only:
             if find(everyone, agent) is None:

@@ -26,8 +26,12 @@ from auditor.io.buckets import BucketFiles, read_bucket
 from auditor.io.output import write_text
 
 LAYOUT = "layout.json"
-#: The provenance columns stay behind: only per-tool metrics, never bucketed, read them.
+#: The provenance columns stay behind: only per-tool metrics, never bucketed, read them (a personal report finds
+#: its files with one query of the tables).
 LEFT_BEHIND = ("source_file", "source_row")
+#: Each row's place in its kind's table, kept beside it: a person's rows from several parts are put back in input
+#: order by it (the copy sorted by agent that reports read is made of the parts).
+ROW_NUMBER = "file_row_number"
 #: A bucket is made of about this many parts (finer: buckets of more even sizes, more files).
 PARTS_PER_BUCKET = 4
 #: Input bytes per row assumed when counting parts before the read (short rows: more parts, never too few).
@@ -61,10 +65,15 @@ class PartWriter:
         self._known: dict[str | None, int] = {}
         self._waiting: list[pa.RecordBatch] = []
         self._waiting_rows = 0
+        self._written = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
-        """Add a batch (the split waits for enough rows that each part's slice is not tiny)."""
-        self._waiting.append(batch.select([n for n in batch.schema.names if n not in LEFT_BEHIND]))
+        """Add a batch, the next rows of the kind's table (the split waits for enough rows that each part's slice
+        is not tiny)."""
+        kept = batch.select([n for n in batch.schema.names if n not in LEFT_BEHIND])
+        numbers = pa.array(np.arange(self._written, self._written + batch.num_rows, dtype=np.int64))
+        self._waiting.append(kept.append_column(ROW_NUMBER, numbers))
+        self._written += batch.num_rows
         self._waiting_rows += batch.num_rows
         if self._waiting_rows >= self._files.chunk_rows(self.parts):
             self._split()
@@ -128,6 +137,26 @@ class Layout:
         if layout.parts < 1 or any(len(v) != layout.parts for v in layout.rows.values()):
             return None
         return layout
+
+
+def split_file(source: Path, folder: Path, parts: int) -> list[int]:
+    """Split a kind's Parquet file into ``parts`` under ``folder``, as the read does (a workspace made without
+    them); its rows per part."""
+    import pyarrow.parquet as pq
+
+    with PartWriter(folder, parts) as writer:  # (pre_buffer: it reads far ahead)
+        for batch in pq.ParquetFile(source, pre_buffer=False).iter_batches(batch_size=1 << 16):
+            writer.write(batch)
+    rows: list[int] = writer.rows.tolist()
+    return rows
+
+
+def matches(layout: Layout | None, kind: str, table: Path) -> bool:
+    """Whether ``layout``'s parts of ``kind`` hold the rows of its Parquet file ``table`` (a workspace whose
+    tables were rewritten since, or that has no parts, does not)."""
+    import pyarrow.parquet as pq
+
+    return layout is not None and kind in layout.rows and sum(layout.rows[kind]) == pq.read_metadata(table).num_rows
 
 
 def read_parts(folder: Path, parts: Sequence[int]) -> pa.Table | None:

@@ -26,7 +26,17 @@ from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.io import allocator
 from auditor.io.buckets import bucket_path
-from auditor.io.parts import MIN_ROW_BYTES, Layout, PartWriter, pack, part_count, part_of, read_parts
+from auditor.io.parts import (
+    MIN_ROW_BYTES,
+    ROW_NUMBER,
+    Layout,
+    matches,
+    pack,
+    part_count,
+    part_of,
+    read_parts,
+    split_file,
+)
 from auditor.metrics import fixes, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.metrics.placement import place_events
@@ -45,9 +55,9 @@ MEMORY_CAP_MB = 512
 #: 100 bytes, twice while they are completed), the numpy and DuckDB work on them. Measured at 10 M fixes with two
 #: workers: about 280 bytes a row above a fixed ~410 MB (peak 600 MB with buckets of 333 k rows, 785 MB with 666 k).
 BYTES_PER_BUCKET_ROW = 384
-#: The width (bytes in a part's Arrow file) of the rows that figure was measured on (GPS fixes: 106 bytes); a part
-#: of wider rows weighs as many of these as its bytes make (5 M Squid lines, 167 bytes a row: 8 -> 12 buckets).
-BUCKET_ROW_WIDTH = 112
+#: The width (bytes in a part's Arrow file) of the rows that figure was measured on (GPS fixes: 114 bytes with their
+#: row number); a part of wider rows weighs as many of these as its bytes make (5 M Squid lines, 175 bytes a row).
+BUCKET_ROW_WIDTH = 120
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
 BUCKET_ROWS: int | None = None
 #: Person buckets measured at the same time, each on a DuckDB database of its own with one thread and its share
@@ -246,9 +256,8 @@ class MetricRunner:
         kinds = self._parquet_kinds()
         self._parts_dir = self.parquet_dir.parent / "parts"
         layout = Layout.read(self._parts_dir)
-        if layout is None or set(layout.rows) != set(kinds) or any(
-            sum(layout.rows[kind]) != pq.ParquetFile(self.parquet_dir / f"{kind}.parquet").metadata.num_rows
-            for kind in kinds
+        if layout is None or set(layout.rows) != set(kinds) or not all(
+            matches(layout, kind, self.parquet_dir / f"{kind}.parquet") for kind in kinds
         ):
             self._parts_dir = Path(self._spill.name) / "parts"
             layout = self._split_parts(kinds)
@@ -262,17 +271,13 @@ class MetricRunner:
     def _split_parts(self, kinds: list[str]) -> Layout:
         """Split each kind's Parquet file into parts, as the read does."""
         assert self.parquet_dir is not None
-        files = {kind: pq.ParquetFile(self.parquet_dir / f"{kind}.parquet", pre_buffer=False) for kind in kinds}
-        parts = part_count(sum(f.metadata.num_rows for f in files.values()) * MIN_ROW_BYTES, bucket_rows())
+        total = sum(pq.read_metadata(self.parquet_dir / f"{kind}.parquet").num_rows for kind in kinds)
+        parts = part_count(total * MIN_ROW_BYTES, bucket_rows())
         if self.progress:
             self.progress(t("progress.partition", None, parts=parts))
-        rows: dict[str, list[int]] = {}
         with allocator.streaming():
-            for kind, source in files.items():  # (pre_buffer: it reads far ahead)
-                with PartWriter(self._parts_dir / kind, parts) as writer:
-                    for batch in source.iter_batches(batch_size=1 << 16):
-                        writer.write(batch)
-                rows[kind] = writer.rows.tolist()
+            rows = {kind: split_file(self.parquet_dir / f"{kind}.parquet", self._parts_dir / kind, parts)
+                    for kind in kinds}
         pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed
         return Layout(parts, rows)
 
@@ -292,8 +297,7 @@ class MetricRunner:
                 con.read_parquet(str(self.parquet_dir / f"{kind}.parquet")).create_view(kind, replace=True)
                 continue
             table = read_parts(self._parts_dir / kind, self._bucket_parts[bucket])
-            if table is None:
-                table = schemas.empty_table(kind)
+            table = schemas.empty_table(kind) if table is None else table.drop_columns([ROW_NUMBER])
             if held is not None:
                 held[kind] = table
             # a view (an Arrow table registered under the name would shadow the Parquet view put back after)

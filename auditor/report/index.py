@@ -14,12 +14,14 @@ from typing import Any
 import pyarrow as pa
 
 from auditor.model import Dataset
+from auditor.report.people import Person
 from auditor.rules.engine import AuditResult
 from auditor.rules.model import AgentValues
 
 
 class ReportIndex:
-    """Rows per identifier (through the dataset's index), retention rows and per-agent finding values.
+    """Rows per identifier (through the dataset's index), the files they came from, retention rows and per-agent
+    finding values.
 
     ``batch=False`` is for one person's report: their rows are then one filtered read of each kind
     (``Dataset.filtered_rows``) instead of going through a per-agent index of every kind, whose building (a sorted
@@ -31,6 +33,7 @@ class ReportIndex:
         if batch:
             dataset.index_by_agent()  # now, so that forked workers share it instead of each building its own
         self.identifiers: list[str] = dataset.agents()
+        self.sources = dataset.files_of()
         retention = result.metrics.get("retention")
         self.retention: dict[str, list[dict[str, Any]]] = {}
         for row in retention.to_pylist() if retention is not None else []:
@@ -47,3 +50,8 @@ class ReportIndex:
         if kind not in self.dataset.kinds():
             return None
         return self.dataset.rows_of(kind, identifiers) if self.batch else self.dataset.filtered_rows(kind, identifiers)
+
+    def files(self, person: Person) -> set[str]:
+        """The input files that hold rows of ``person`` (their identifiers, in the tools that are theirs)."""
+        return {file for agent in person.identifiers for tool, file in self.sources.get(agent, ())
+                if person.owns(tool, agent)}

@@ -37,7 +37,7 @@ class Person:
     def identifiers(self) -> list[str]:
         return sorted({agent for _, agent in self.ids})
 
-    def owns(self, tool: str, agent: str) -> bool:
+    def owns(self, tool: str | None, agent: str) -> bool:
         return (tool, agent) in self.ids or (ANY_TOOL, agent) in self.ids
 
     @property

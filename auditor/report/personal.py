@@ -75,7 +75,7 @@ def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, w
         view["retention"] = _retention(index, person, view, lang, with_svg)
     for view in tools:
         view["findings"] = [f for f in findings if f["tool"] == view["tool"]]  # cross-tool ones: once, below
-    files = {f for table in tables.values() for f in pc.unique(table.column("source_file")).to_pylist()}
+    files = index.files(person)
     return {
         "schema_version": SCHEMA_VERSION,
         "type": "personal",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -19,10 +20,9 @@ ROWS = 3000
 
 @pytest.fixture
 def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Dataset, Dataset]:
-    """The same positions in memory and in a workspace, sorted copies in row groups of 7 rows (so that agents
-    straddle row groups and reader batches)."""
+    """The same positions in memory and in a workspace (its copy sorted by agent made of the read's parts), sorted
+    copies in row groups of 7 rows (so that agents straddle row groups and reader batches)."""
     monkeypatch.setattr(model, "SORTED_ROW_GROUP", 7)
-    monkeypatch.setattr(model, "SORT_BUCKET_ROWS", 500)  # and sorted in several buckets of agents
     path = scale.write("positions-csv", ROWS, tmp_path / "in", agents=40, seed=5)
     memory = api.load([path])
     space = api.load([path], api.ReadOptions(large_input_bytes=0))
@@ -46,11 +46,25 @@ def test_workspace_rows_of_each_agent_equal_the_in_memory_ones(pair: tuple[Datas
     assert space.agents() == agents and len(agents) == 40
     for agent in [*agents, "nobody"]:
         assert space.agent_rows("positions", agent).equals(memory.agent_rows("positions", agent))
+    table = memory.tables["positions"]
     for several in (agents[:3], agents[5:40:7], [agents[-1], agents[0], "nobody"]):
         mine = space.rows_of("positions", several)
         assert mine.equals(memory.rows_of("positions", several))
-        assert mine.column("source_row").to_pylist() == sorted(mine.column("source_row").to_pylist())
-    assert space.rows_of("positions", []).schema == memory.tables["positions"].schema
+        in_input_order = table.filter(pc.is_in(table.column("agent"), pa.array(several)))
+        assert mine.equals(in_input_order.drop_columns(["source_file", "source_row"]))
+    assert space.rows_of("positions", []).schema == table.drop_columns(["source_file", "source_row"]).schema
+
+
+def test_a_workspace_without_parts_gives_the_same_rows(pair: tuple[Dataset, Dataset]) -> None:
+    """A workspace made without the read's parts (merged uploads) or whose parts no longer match its tables is
+    split into parts once more for its sorted copy."""
+    memory, space = pair
+    assert space.workspace is not None
+    (space.workspace / "parts" / "layout.json").write_text('{"parts": 16, "rows": {"positions": [1]}}')
+    agents = memory.agents()
+    for several in ([agents[0]], agents[:3], [agents[-1], agents[4]]):
+        assert space.rows_of("positions", several).equals(memory.rows_of("positions", several))
+    assert not list((space.workspace / "by_agent").glob(".*"))  # the scratch parts are gone
 
 
 def test_workspace_kinds_and_pairs_need_no_table(pair: tuple[Dataset, Dataset],
@@ -67,12 +81,13 @@ def test_workspace_kinds_and_pairs_need_no_table(pair: tuple[Dataset, Dataset],
 def test_sorted_copy_keeps_input_order_within_an_agent_and_leaves_missing_agents_out(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(model, "SORTED_ROW_GROUP", 2)
-    monkeypatch.setattr(model, "SORT_BUCKET_ROWS", 2)  # buckets: a, b (more rows than a bucket), c
-    table = pa.table({"agent": ["b", None, "a", "b", "a", None, "c", "b"], "x": list(range(8))})
+    table = pa.table({"agent": ["b", None, "a", "b", "a", None, "c", "b"], "x": list(range(8)),
+                      "source_row": list(range(8))})
     pq.write_table(table, tmp_path / "t.parquet")
-    on_disk = model.ParquetIndex.build(tmp_path / "t.parquet", tmp_path / "sorted.parquet", table.schema)
-    in_memory = model.MemoryIndex(table)
-    assert on_disk.bounds == in_memory.bounds == {"a": (0, 2), "b": (2, 5), "c": (5, 6)}
+    on_disk = model.ParquetIndex.build("t", tmp_path / "t.parquet", tmp_path / "no-parts", tmp_path / "sorted.parquet")
+    in_memory = model.MemoryIndex(table.drop_columns(["source_row"]))
+    assert sorted(on_disk.bounds) == ["a", "b", "c"]
+    assert sorted(stop - start for start, stop in on_disk.bounds.values()) == [1, 2, 3]
     for agents in (["a"], ["b"], ["a", "b"], ["a", "b", "c"], ["nobody"], []):
         assert on_disk.rows(agents).equals(in_memory.rows(agents)), agents
     assert on_disk.rows(["b", "c"]).column("x").to_pylist() == [0, 3, 6, 7]

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.io.parts import MAX_PARTS, MIN_PARTS, Layout, PartWriter, pack, part_count, part_of, read_parts
+from auditor.io.parts import (
+    MAX_PARTS,
+    MIN_PARTS,
+    ROW_NUMBER,
+    Layout,
+    PartWriter,
+    pack,
+    part_count,
+    part_of,
+    read_parts,
+)
 
 
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=40),
@@ -70,8 +80,9 @@ def test_part_writer_puts_each_row_in_its_identifiers_part(tmp_path_factory: pyt
         if held is None:
             assert not expected
             continue
-        assert held.column_names == ["agent", "row"]  # provenance stays behind
+        assert held.column_names == ["agent", "row", ROW_NUMBER]  # provenance stays behind, the row number comes
         assert list(zip(held.column("row").to_pylist(), held.column("agent").to_pylist(), strict=True)) == expected
+        assert held.column(ROW_NUMBER).equals(held.column("row"))
     assert read_parts(folder, range(parts)) is None or read_parts(folder, range(parts)).num_rows == len(flat)
 
 
