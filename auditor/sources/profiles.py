@@ -61,8 +61,10 @@ _REJECT_CODES = {"integer": "row-number-invalid", "number": "row-number-invalid"
                  "duration_s": "row-time-invalid"}
 
 
+@lru_cache(maxsize=1 << 14)
 def normalise(header: str) -> str:
-    """Header as matched: case-folded, accents removed, punctuation/underscores/spaces collapsed."""
+    """Header as matched: case-folded, accents removed, punctuation/underscores/spaces collapsed (cached: every
+    profile sniffs the same first lines of a file, and a year of daily logs is hundreds of files)."""
     text = unicodedata.normalize("NFKD", header.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", text).split())
@@ -146,6 +148,8 @@ class Profile:
     render_order: tuple[str, ...] = ()
     file: str = ""
     lookup: dict[str, str] = field(default_factory=dict)
+    #: ``missing`` by the columns bound (sniffing matches the first lines of every file against every profile).
+    _missing: dict[frozenset[str], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def columns(self) -> list[Column]:
@@ -223,7 +227,11 @@ class Profile:
                 unknown.append(name)
             else:
                 indexes[ref] = index
-        return HeaderMatch(indexes, unknown, self.missing(indexes), len(indexes), total)
+        bound = frozenset(indexes)
+        missing = self._missing.get(bound)
+        if missing is None:
+            missing = self._missing[bound] = tuple(self.missing(indexes))
+        return HeaderMatch(indexes, unknown, list(missing), len(indexes), total)
 
     def missing(self, bound: Mapping[str, int]) -> list[str]:
         """Required headers absent from ``bound``, and required fields that no present column can fill."""
@@ -718,6 +726,7 @@ def _normalised_strings(raw: bytes) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4)
 def _looks_binary(text: str) -> bool:
     sample = text[:4096]
     controls = sum(1 for c in sample if c < " " and c not in "\r\n\t\f")
