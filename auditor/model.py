@@ -94,6 +94,21 @@ class Dataset:
         names the files the rows came from)."""
         return _without_provenance(self._agent_index(kind).rows(sorted(set(agents))))
 
+    def rows_in(self, kind: str) -> int:
+        """How many rows ``kind`` has (a workspace's from its file's metadata, without reading it)."""
+        path = self.parquet(kind)
+        if path is None:
+            return self.tables[kind].num_rows
+        import pyarrow.parquet as pq
+
+        rows: int = pq.read_metadata(path).num_rows
+        return rows
+
+    def row_order(self, kind: str) -> dict[str, int]:
+        """Where each identifier's rows begin in the per-agent index of ``kind`` (built if need be): people read in
+        this order read a workspace's sorted copy front to back, each row group decoded once."""
+        return {agent: start for agent, (start, _) in self._agent_index(kind).bounds.items()}
+
     def files_of(self) -> dict[str, list[tuple[str | None, str]]]:
         """The (tool, input file) pairs each identifier's rows came from, in one query over every kind."""
         found: dict[str, list[tuple[str | None, str]]] = {}
@@ -248,7 +263,9 @@ class ParquetTables(Mapping[str, pa.Table]):
 
 
 class AgentIndex(Protocol):
-    """One kind's rows reachable by agent."""
+    """One kind's rows reachable by agent, each agent's a range ``bounds[agent]`` of the kind sorted by agent."""
+
+    bounds: dict[str, tuple[int, int]]
 
     def rows(self, agents: list[str]) -> pa.Table:
         """The rows of ``agents`` (sorted, distinct) in input order."""

@@ -8,7 +8,7 @@ by identifier here, so a report is O(its person's own rows).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -50,6 +50,18 @@ class ReportIndex:
         if kind not in self.dataset.kinds():
             return None
         return self.dataset.rows_of(kind, identifiers) if self.batch else self.dataset.filtered_rows(kind, identifiers)
+
+    def reading_order(self, people: Sequence[Person]) -> list[int]:
+        """The places of ``people`` in the order their rows lie in the largest kind's copy sorted by agent (those
+        without rows there last): a batch read in that order decodes each row group once, where in name order it
+        decoded most of them once per person they hold (10 M fixes: 3.5 s of the reports' CPU)."""
+        kinds = self.dataset.kinds()
+        if not self.batch or not kinds:
+            return list(range(len(people)))
+        starts = self.dataset.row_order(max(kinds, key=self.dataset.rows_in))
+        beyond = len(starts) and max(starts.values()) + 1
+        first = [min((starts.get(agent, beyond) for agent in person.identifiers), default=beyond) for person in people]
+        return sorted(range(len(people)), key=first.__getitem__)
 
     def files(self, person: Person) -> set[str]:
         """The input files that hold rows of ``person`` (their identifiers, in the tools that are theirs)."""

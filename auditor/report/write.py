@@ -105,13 +105,20 @@ def write_people(dataset: Dataset, result: AuditResult, chosen: Sequence[Person]
     (Windows, macOS defaults) the reports are written one after the other.
     """
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    jobs = [(person, out / "agents" / safe_name(person.name)) for person in chosen]
+    order = index.reading_order(chosen)  # written in the order their rows lie, returned in the order chosen
+    jobs = [(chosen[place], out / "agents" / safe_name(chosen[place].name)) for place in order]
+    written: list[list[Path]] = [[] for _ in chosen]
     if len(jobs) < PARALLEL_MIN or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [write_personal(dataset, result, person, folder, options, index) for person, folder in jobs]
+        for place, (person, folder) in zip(order, jobs, strict=True):
+            written[place] = write_personal(dataset, result, person, folder, options, index)
+        return written
     _SHARED.update(dataset=dataset, result=result, options=options, index=index)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_write_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+            done = pool.map(_write_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            for place, files in zip(order, done, strict=True):
+                written[place] = files
+        return written
     finally:
         _SHARED.clear()
 

@@ -113,3 +113,24 @@ def test_one_report_reads_its_persons_rows_without_a_sorted_copy(both: Both, mon
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     index = ReportIndex(space, both.space_result)
     assert alone == [personal.build(space, both.space_result, who, "fr", index=index) for who in chosen]
+
+
+def test_reports_are_written_in_the_order_their_rows_lie_and_returned_in_the_order_chosen(
+        both: Both, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    space, result = both.space, both.space_result
+    index = ReportIndex(space, result)
+    everyone = people(space, result.policy)
+    order = index.reading_order(everyone)
+    assert sorted(order) == list(range(len(everyone))) and order != list(range(len(everyone)))
+    kind = max(space.kinds(), key=space.rows_in)
+    starts = space.row_order(kind)
+    firsts = [min((starts[a] for a in everyone[i].identifiers if a in starts), default=len(starts) * 10**9)
+              for i in order]
+    held = [f for f in firsts if f < len(starts) * 10**9]
+    assert held == sorted(held) and firsts[:len(held)] == held  # those without rows in that kind come last
+    seen: list[str] = []
+    monkeypatch.setattr(write, "write_personal",
+                        lambda d, r, person, folder, o, i: seen.append(person.name) or [folder])
+    folders = write.write_people(space, result, everyone, tmp_path, OPTIONS, index, workers=1)
+    assert seen == [everyone[i].name for i in order]
+    assert folders == [[tmp_path / "agents" / write.safe_name(p.name)] for p in everyone]
