@@ -26,6 +26,8 @@ from auditor.io.buckets import BucketFiles, read_bucket
 from auditor.io.output import write_text
 
 LAYOUT = "layout.json"
+#: What the parts hold, as ``layout.json`` says: 2 since they keep each row's number (``ROW_NUMBER``).
+LAYOUT_VERSION = 2
 #: The provenance columns stay behind: only per-tool metrics, never bucketed, read them (a personal report finds
 #: its files with one query of the tables).
 LEFT_BEHIND = ("source_file", "source_row")
@@ -124,13 +126,16 @@ class Layout:
     rows: dict[str, list[int]]
 
     def write(self, folder: Path) -> None:
-        write_text(folder / LAYOUT, json.dumps({"parts": self.parts, "rows": self.rows}) + "\n")
+        write_text(folder / LAYOUT, json.dumps({"version": LAYOUT_VERSION, "parts": self.parts, "rows": self.rows})
+                   + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> Layout | None:
         """The layout of ``folder``'s parts, or None when there are none (or they cannot be read)."""
         try:
             data = json.loads((folder / LAYOUT).read_text(encoding="utf-8"))
+            if data.get("version") != LAYOUT_VERSION:  # parts of another version hold other columns
+                return None
             layout = cls(int(data["parts"]), {str(k): [int(n) for n in v] for k, v in data["rows"].items()})
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from auditor import api, model
+from auditor.io.parts import Layout
 from auditor.model import Dataset
 from auditor.synth import scale
 
@@ -60,7 +61,9 @@ def test_a_workspace_without_parts_gives_the_same_rows(pair: tuple[Dataset, Data
     split into parts once more for its sorted copy."""
     memory, space = pair
     assert space.workspace is not None
-    (space.workspace / "parts" / "layout.json").write_text('{"parts": 16, "rows": {"positions": [1]}}')
+    layout = Layout.read(space.workspace / "parts")
+    assert layout is not None
+    Layout(layout.parts, {"positions": [0] * (layout.parts - 1) + [1]}).write(space.workspace / "parts")
     agents = memory.agents()
     for several in ([agents[0]], agents[:3], [agents[-1], agents[4]]):
         assert space.rows_of("positions", several).equals(memory.rows_of("positions", several))

@@ -93,8 +93,10 @@ def test_part_of_is_stable() -> None:
     assert part_of("agent-1", 512) == 409  # CRC-32, fixed
 
 
-@pytest.mark.parametrize("text", ["", "{", '{"parts": 2}', '{"parts": 2, "rows": {"positions": [1]}}',
-                                  '{"parts": 0, "rows": {}}', '{"parts": 2, "rows": []}'])
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"version": 2, "parts": 2}',
+                                  '{"version": 2, "parts": 2, "rows": {"positions": [1]}}',
+                                  '{"version": 2, "parts": 0, "rows": {}}', '{"version": 2, "parts": 2, "rows": []}',
+                                  '{"parts": 2, "rows": {"positions": [1, 2]}}'])  # the parts of version 1
 def test_an_unreadable_layout_is_none(tmp_path: Path, text: str) -> None:
     (tmp_path / "layout.json").write_text(text, encoding="utf-8")
     assert Layout.read(tmp_path) is None
@@ -104,6 +106,8 @@ def test_layout_round_trip(tmp_path: Path) -> None:
     Layout(2, {"positions": [3, 4]}).write(tmp_path)
     assert Layout.read(tmp_path) == Layout(2, {"positions": [3, 4]})
     assert json.loads((tmp_path / "layout.json").read_text(encoding="utf-8"))["parts"] == 2
+    (tmp_path / "layout.json").write_text('{"version": 2, "parts": 2, "rows": {"positions": [1, 2]}}')
+    assert Layout.read(tmp_path) == Layout(2, {"positions": [1, 2]})
 
 
 def test_a_part_of_wide_rows_weighs_more_than_its_rows(tmp_path: Path) -> None:
