@@ -59,7 +59,7 @@ class ReportIndex:
         if not self.batch or not kinds:
             return list(range(len(people)))
         starts = self.dataset.row_order(max(kinds, key=self.dataset.rows_in))
-        beyond = len(starts) and max(starts.values()) + 1
+        beyond = max(starts.values(), default=-1) + 1
         first = [min((starts.get(agent, beyond) for agent in person.identifiers), default=beyond) for person in people]
         return sorted(range(len(people)), key=first.__getitem__)
 
