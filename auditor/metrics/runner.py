@@ -58,6 +58,8 @@ BYTES_PER_BUCKET_ROW = 384
 #: The width (bytes in a part's Arrow file) of the rows that figure was measured on (GPS fixes: 114 bytes with their
 #: row number); a part of wider rows weighs as many of these as its bytes make (5 M Squid lines, 175 bytes a row).
 BUCKET_ROW_WIDTH = 120
+#: At most this many parts when the audit splits the read's parts finer (each part waits for a batch of its own).
+MAX_SPLIT_PARTS = 1024
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
 BUCKET_ROWS: int | None = None
 #: Person buckets measured at the same time, each on a DuckDB database of its own with one thread and its share
@@ -251,7 +253,7 @@ class MetricRunner:
     def _packed_parts(self) -> list[list[int]]:
         """The person buckets as sets of parts, each person's identifiers' parts in one bucket. The parts are the
         read's (``api.ingest`` writes them beside the tables); a workspace without them, or whose parts do not
-        match its tables, is split here once more."""
+        match its tables, or whose parts outgrew the buckets, is split here once more."""
         assert self.parquet_dir is not None
         kinds = self._parquet_kinds()
         self._parts_dir = self.parquet_dir.parent / "parts"
@@ -261,18 +263,30 @@ class MetricRunner:
         ):
             self._parts_dir = Path(self._spill.name) / "parts"
             layout = self._split_parts(kinds)
-        rows = [sum(_row_weight(layout.rows[kind][part], self._parts_dir / kind, part) for kind in kinds)
-                for part in range(layout.parts)]
+        rows = self._part_weights(layout, kinds)
+        finer = -(-sum(rows) * 2 // max(1, layout.parts * bucket_rows()))  # to make two parts a bucket at least
+        if finer > 1 and layout.parts < MAX_SPLIT_PARTS and self._parts_dir != Path(self._spill.name) / "parts":
+            # the read's parts outgrew the buckets (it makes at most MAX_PARTS: past ~90 M rows): split finer here,
+            # so that a bucket's memory stays the setting's (100 M Squid lines peaked at 1,119 MB without)
+            self._parts_dir = Path(self._spill.name) / "parts"
+            layout = self._split_parts(kinds, min(MAX_SPLIT_PARTS, layout.parts * finer))
+            rows = self._part_weights(layout, kinds)
         linked: dict[str, set[int]] = {}
         for agent, person in self.con.sql("SELECT DISTINCT agent, person FROM identities").fetchall():
             linked.setdefault(person, set()).add(part_of(agent, layout.parts))
         return pack(rows, [parts for parts in linked.values() if len(parts) > 1], bucket_rows())
 
-    def _split_parts(self, kinds: list[str]) -> Layout:
-        """Split each kind's Parquet file into parts, as the read does."""
+    def _part_weights(self, layout: Layout, kinds: list[str]) -> list[int]:
+        return [sum(_row_weight(layout.rows[kind][part], self._parts_dir / kind, part) for kind in kinds)
+                for part in range(layout.parts)]
+
+    def _split_parts(self, kinds: list[str], parts: int | None = None) -> Layout:
+        """Split each kind's Parquet file into parts (as many as the read makes, unless ``parts``), as the read
+        does."""
         assert self.parquet_dir is not None
-        total = sum(pq.read_metadata(self.parquet_dir / f"{kind}.parquet").num_rows for kind in kinds)
-        parts = part_count(total * MIN_ROW_BYTES, bucket_rows())
+        if parts is None:
+            total = sum(pq.read_metadata(self.parquet_dir / f"{kind}.parquet").num_rows for kind in kinds)
+            parts = part_count(total * MIN_ROW_BYTES, bucket_rows())
         if self.progress:
             self.progress(t("progress.partition", None, parts=parts))
         with allocator.streaming():

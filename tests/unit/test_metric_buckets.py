@@ -105,3 +105,21 @@ def test_an_unreadable_memory_limit_is_a_usage_error(setting: str, monkeypatch: 
 def test_default_memory_limit_is_a_share_of_the_machine_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUDITOR_MEMORY_LIMIT", raising=False)
     assert 2**27 <= runner.memory_limit_bytes() <= runner.MEMORY_CAP_MB << 20
+
+
+def test_parts_larger_than_a_bucket_are_split_finer_with_the_same_results(
+        world_exports: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_PARTS the read's parts grow with the input; the audit then splits them finer, so that a bucket
+    stays the size the memory setting gives (here: tiny buckets against the demo world's 128 parts)."""
+    exports, policy = world_exports
+    whole = audit(api.load([exports]), policy)
+    monkeypatch.setattr(runner, "BUCKET_ROWS", 60)
+    dataset = api.load([exports], api.ReadOptions(large_input_bytes=0))
+    said: list[str] = []
+    bucketed = audit(dataset, policy, progress=said.append)
+    partitions = {t("progress.partition", None, parts=n): n for n in range(1, runner.MAX_SPLIT_PARTS + 1)}
+    split = [partitions[text] for text in said if text in partitions]
+    assert len(split) == 1 and MAX_PARTS < split[0] <= runner.MAX_SPLIT_PARTS  # once, finer than the read's
+    for name, table in whole.metrics.items():
+        assert _rows(bucketed.metrics[name]) == _rows(table), name
+    assert _rounded(bucketed.to_dict()) == _rounded(whole.to_dict())
