@@ -115,7 +115,7 @@ class Dataset:
         if not self.tables:
             return found
         rows = self.sql(" UNION ".join(f"SELECT DISTINCT agent, tool, source_file FROM {kind} WHERE agent IS NOT NULL"
-                                       for kind in self.kinds()) + " ORDER BY ALL")
+                                       for kind in self.kinds()))
         for agent, tool, file in zip(*(rows.column(n).to_pylist() for n in ("agent", "tool", "source_file")),
                                      strict=True):
             found.setdefault(agent, []).append((tool, file))
@@ -339,8 +339,8 @@ class ParquetIndex:
         from auditor.io.buckets import read_bucket
         from auditor.io.output import atomic_path, ensure_dir
         from auditor.io.parquet_files import fast_writer
-        from auditor.io.parts import MIN_ROW_BYTES, Layout, matches, part_count, split_file
-        from auditor.metrics.runner import bucket_rows
+        from auditor.io.parts import Layout, matches, split_file
+        from auditor.metrics.runner import split_part_count
 
         schema = pq.read_schema(source)
         layout = Layout.read(parts)
@@ -352,7 +352,7 @@ class ParquetIndex:
                 folder, count = parts / kind, layout.parts
             else:
                 folder = scratch
-                count = part_count(pq.read_metadata(source).num_rows * MIN_ROW_BYTES, bucket_rows())
+                count = split_part_count(pq.read_metadata(source).num_rows)
                 split_file(source, folder, count)
             stored = _part_schema(schema)
             with atomic_path(target) as temp, fast_writer(temp, stored, row_numbers=(INPUT_ROW,)) as out:

@@ -134,6 +134,12 @@ def memory_limit() -> str:
     return f"{memory_limit_bytes() >> 20}MiB"
 
 
+def split_part_count(rows: int) -> int:
+    """How many parts a workspace of ``rows`` rows without the read's parts is split into (as many as the read
+    makes for the shortest rows)."""
+    return part_count(rows * MIN_ROW_BYTES, bucket_rows())
+
+
 def bucket_rows() -> int:
     """Input rows per person bucket out of core: what each worker's share of the memory limit holds."""
     return BUCKET_ROWS or max(10_000, memory_limit_bytes() // BYTES_PER_BUCKET_ROW // BUCKET_WORKERS)
@@ -258,19 +264,24 @@ class MetricRunner:
         kinds = self._parquet_kinds()
         self._parts_dir = self.parquet_dir.parent / "parts"
         layout = Layout.read(self._parts_dir)
+        split: int | None = None  # parts to split the tables into here (None: the read's serve)
         if layout is None or set(layout.rows) != set(kinds) or not all(
             matches(layout, kind, self.parquet_dir / f"{kind}.parquet") for kind in kinds
         ):
-            self._parts_dir = Path(self._spill.name) / "parts"
-            layout = self._split_parts(kinds)
-        rows = self._part_weights(layout, kinds)
-        finer = -(-sum(rows) * 2 // max(1, layout.parts * bucket_rows()))  # to make two parts a bucket at least
-        if finer > 1 and layout.parts < MAX_SPLIT_PARTS and self._parts_dir != Path(self._spill.name) / "parts":
-            # the read's parts outgrew the buckets (it makes at most MAX_PARTS: past ~90 M rows): split finer here,
-            # so that a bucket's memory stays the setting's (100 M Squid lines peaked at 1,119 MB without)
-            self._parts_dir = Path(self._spill.name) / "parts"
-            layout = self._split_parts(kinds, min(MAX_SPLIT_PARTS, layout.parts * finer))
+            split = split_part_count(sum(pq.read_metadata(self.parquet_dir / f"{kind}.parquet").num_rows
+                                         for kind in kinds))
+        else:
             rows = self._part_weights(layout, kinds)
+            finer = -(-sum(rows) * 2 // max(1, layout.parts * bucket_rows()))  # to make two parts a bucket at least
+            if finer > 1 and layout.parts < MAX_SPLIT_PARTS:
+                # the read's parts outgrew the buckets (it makes at most MAX_PARTS: past ~90 M rows): split finer,
+                # so that a bucket's memory stays the setting's (100 M Squid lines peaked at 1,119 MB without)
+                split = min(MAX_SPLIT_PARTS, layout.parts * finer)
+        if split is not None:
+            self._parts_dir = Path(self._spill.name) / "parts"
+            layout = self._split_parts(kinds, split)
+            rows = self._part_weights(layout, kinds)
+        assert layout is not None  # the read's, or made above
         linked: dict[str, set[int]] = {}
         for agent, person in self.con.sql("SELECT DISTINCT agent, person FROM identities").fetchall():
             linked.setdefault(person, set()).add(part_of(agent, layout.parts))
@@ -280,13 +291,9 @@ class MetricRunner:
         return [sum(_row_weight(layout.rows[kind][part], self._parts_dir / kind, part) for kind in kinds)
                 for part in range(layout.parts)]
 
-    def _split_parts(self, kinds: list[str], parts: int | None = None) -> Layout:
-        """Split each kind's Parquet file into parts (as many as the read makes, unless ``parts``), as the read
-        does."""
+    def _split_parts(self, kinds: list[str], parts: int) -> Layout:
+        """Split each kind's Parquet file into ``parts`` parts, as the read does."""
         assert self.parquet_dir is not None
-        if parts is None:
-            total = sum(pq.read_metadata(self.parquet_dir / f"{kind}.parquet").num_rows for kind in kinds)
-            parts = part_count(total * MIN_ROW_BYTES, bucket_rows())
         if self.progress:
             self.progress(t("progress.partition", None, parts=parts))
         with allocator.streaming():
