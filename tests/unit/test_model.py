@@ -20,10 +20,8 @@ ROWS = 3000
 
 
 @pytest.fixture
-def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Dataset, Dataset]:
-    """The same positions in memory and in a workspace (its copy sorted by agent made of the read's parts), sorted
-    copies in row groups of 7 rows (so that agents straddle row groups and reader batches)."""
-    monkeypatch.setattr(model, "SORTED_ROW_GROUP", 7)
+def pair(tmp_path: Path) -> tuple[Dataset, Dataset]:
+    """The same positions in memory and in a workspace (read by agent from the read's person parts)."""
     path = scale.write("positions-csv", ROWS, tmp_path / "in", agents=40, seed=5)
     memory = api.load([path])
     space = api.load([path], api.ReadOptions(large_input_bytes=0))
@@ -58,7 +56,7 @@ def test_workspace_rows_of_each_agent_equal_the_in_memory_ones(pair: tuple[Datas
 
 def test_a_workspace_without_parts_gives_the_same_rows(pair: tuple[Dataset, Dataset]) -> None:
     """A workspace made without the read's parts (merged uploads) or whose parts no longer match its tables is
-    split into parts once more for its sorted copy."""
+    split into parts once more for its per-agent index, once."""
     memory, space = pair
     assert space.workspace is not None
     layout = Layout.read(space.workspace / "parts")
@@ -67,7 +65,11 @@ def test_a_workspace_without_parts_gives_the_same_rows(pair: tuple[Dataset, Data
     agents = memory.agents()
     for several in ([agents[0]], agents[:3], [agents[-1], agents[4]]):
         assert space.rows_of("positions", several).equals(memory.rows_of("positions", several))
-    assert not list((space.workspace / "by_agent").glob(".*"))  # the scratch parts are gone
+    scratch = space.workspace / "by_agent" / "positions"
+    made = sorted((p.name, p.stat().st_mtime_ns) for p in scratch.iterdir())
+    assert made and space.rows_of("positions", agents[5:9]).equals(memory.rows_of("positions", agents[5:9]))
+    space.index_by_agent()
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in scratch.iterdir()) == made
 
 
 def test_workspace_kinds_and_pairs_need_no_table(pair: tuple[Dataset, Dataset],
@@ -81,30 +83,28 @@ def test_workspace_kinds_and_pairs_need_no_table(pair: tuple[Dataset, Dataset],
         space.rows_of("web_requests", ["x"])
 
 
-def test_sorted_copy_keeps_input_order_within_an_agent_and_leaves_missing_agents_out(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model, "SORTED_ROW_GROUP", 2)
-    table = pa.table({"agent": ["b", None, "a", "b", "a", None, "c", "b"], "x": list(range(8)),
-                      "source_row": list(range(8))})
-    pq.write_table(table, tmp_path / "t.parquet")
-    on_disk = model.ParquetIndex.build("t", tmp_path / "t.parquet", tmp_path / "no-parts", tmp_path / "sorted.parquet")
+def test_part_index_keeps_input_order_within_an_agent_and_leaves_missing_agents_out(tmp_path: Path) -> None:
+    table = pa.table({"agent": ["b", None, "a", "b", "a", None, "c", "b", "d"], "x": list(range(9)),
+                      "source_row": list(range(9))})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=2)
+    on_disk = model.PartIndex.open("t", tmp_path / "t.parquet", tmp_path / "no-parts", tmp_path / "split")
     in_memory = model.MemoryIndex(table.drop_columns(["source_row"]))
-    assert sorted(on_disk.bounds) == ["a", "b", "c"]
-    assert sorted(stop - start for start, stop in on_disk.bounds.values()) == [1, 2, 3]
-    for agents in (["a"], ["b"], ["a", "b"], ["a", "b", "c"], ["nobody"], []):
+    assert on_disk.parts > 1 and len({on_disk.place(a) for a in "abcd"}) > 1  # agents in several parts
+    for agents in (["a"], ["b"], ["a", "b"], ["a", "b", "c"], ["a", "b", "c", "d"], ["nobody"], []):
         assert on_disk.rows(agents).equals(in_memory.rows(agents)), agents
     assert on_disk.rows(["b", "c"]).column("x").to_pylist() == [0, 3, 6, 7]
+    assert on_disk.rows(["b", "d"]).column("x").to_pylist() == [0, 3, 7, 8]
 
 
-def test_the_sorted_copy_is_made_once_per_dataset(pair: tuple[Dataset, Dataset]) -> None:
+def test_the_index_is_opened_once_per_dataset_without_copying_a_kind(pair: tuple[Dataset, Dataset]) -> None:
     _, space = pair
     space.index_by_agent()
-    sorted_copy = space.workspace / "by_agent" / "positions.parquet"  # type: ignore[operator]
-    built = sorted_copy.stat().st_mtime_ns
+    index = space._by_agent["positions"]
     for agent in space.agents()[:5]:
         space.agent_rows("positions", agent)
     space.index_by_agent()
-    assert sorted_copy.stat().st_mtime_ns == built
+    assert space._by_agent["positions"] is index
+    assert not (space.workspace / "by_agent").exists()  # type: ignore[operator]  # the read's parts matched
 
 
 def test_filtered_rows_equal_the_index_rows_without_building_an_index(pair: tuple[Dataset, Dataset],
@@ -116,7 +116,7 @@ def test_filtered_rows_equal_the_index_rows_without_building_an_index(pair: tupl
         expected = memory.rows_of("positions", wanted)
         assert memory.filtered_rows("positions", wanted).equals(expected), wanted
         assert space.filtered_rows("positions", wanted).equals(expected), wanted
-    assert not (space.workspace / "by_agent").exists()  # type: ignore[operator]  # no sorted copy was made
+    assert not (space.workspace / "by_agent").exists()  # type: ignore[operator]  # nothing was split
     assert space._by_agent == {} and memory._by_agent.keys() == {"positions"}
     with pytest.raises(KeyError):
         space.filtered_rows("web_requests", ["x"])
@@ -129,7 +129,7 @@ def test_filtered_rows_leave_rows_without_an_agent_out(tmp_path: Path) -> None:
 
 
 def test_index_rows_in_any_agent_order_equal_the_in_memory_ones(pair: tuple[Dataset, Dataset]) -> None:
-    """The sorted copy keeps the last row group it decoded: reading agents backwards and at random is the same."""
+    """The index keeps the last part it sorted: reading agents backwards and at random is the same."""
     memory, space = pair
     agents = memory.agents()
     order = [*reversed(agents), *agents[::3], *agents[1::5], agents[7], agents[7]]
