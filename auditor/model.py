@@ -317,35 +317,55 @@ class PartIndex:
     nobody's: in no range.
     """
 
-    def __init__(self, folder: Path, parts: int, schema: pa.Schema) -> None:
-        self.folder, self.parts, self.schema = folder, parts, schema
+    def __init__(self, kind: str, source: Path, parts: Path, scratch: Path) -> None:
+        self.kind, self.source, self.parts_root, self.scratch = kind, source, parts, scratch
         self._last: tuple[int, int, pa.Table, dict[str, tuple[int, int]]] | None = None
+        self._open()
 
     @classmethod
     def open(cls, kind: str, source: Path, parts: Path, scratch: Path) -> PartIndex:
-        """The index of ``kind`` (its table: ``source``) over the read's parts (``parts``), or, where they do not
-        match the table (a workspace of merged uploads), over a split of the table into ``scratch`` made now."""
+        """The index of ``kind`` (its table: ``source``) over the workspace's parts (``parts``), or, where they do
+        not match the table (a workspace of merged uploads), over a split of the table into ``scratch`` made now."""
+        return cls(kind, source, parts, scratch)
+
+    def _open(self) -> None:
         import pyarrow.parquet as pq
 
         from auditor.io.parts import Layout, matches, split_file
         from auditor.metrics.runner import split_part_count
 
-        layout = Layout.read(parts)
-        if layout is not None and matches(layout, kind, source):
-            folder, count = parts / kind, layout.parts
+        self._last = None
+        self.layout = Layout.read(self.parts_root)
+        if self.layout is not None and matches(self.layout, self.kind, self.source):
+            self.folder, self.parts = self.parts_root / self.kind, self.layout.parts
         else:
             import shutil
 
-            shutil.rmtree(scratch, ignore_errors=True)
-            folder, count = scratch, split_part_count(pq.read_metadata(source).num_rows)
-            split_file(source, folder, count)
-        return cls(folder, count, _part_schema(pq.read_schema(source)))
+            self.layout = None
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.folder, self.parts = self.scratch, split_part_count(pq.read_metadata(self.source).num_rows)
+            split_file(self.source, self.folder, self.parts)
+        self.schema = _part_schema(pq.read_schema(self.source))
+
+    def _stale(self, agents: list[str]) -> bool:
+        """Whether an audit has split the workspace's parts finer since this index was opened
+        (``MetricRunner._split_parts``); ``layout.json`` is read again only when a part is about to be read."""
+        from auditor.io.parts import Layout
+
+        if self.layout is None:
+            return False
+        last = self._last
+        if last is not None and last[0] == os.getpid() and all(self.place(agent) == last[1] for agent in agents):
+            return False
+        return Layout.read(self.parts_root) != self.layout
 
     def place(self, agent: str) -> int:
         """Where ``agent``'s rows lie: its part."""
         return part_of(agent, self.parts)
 
     def rows(self, agents: list[str]) -> pa.Table:
+        if self._stale(agents):
+            self._open()
         pieces = []
         for agent in sorted(agents, key=self.place):
             held, bounds = self._part(self.place(agent))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +27,7 @@ from auditor.errors import UsageError
 from auditor.i18n import t
 from auditor.io import allocator
 from auditor.io.buckets import bucket_path
+from auditor.io.output import ensure_dir
 from auditor.io.parts import (
     MIN_ROW_BYTES,
     ROW_NUMBER,
@@ -259,7 +261,9 @@ class MetricRunner:
     def _packed_parts(self) -> list[list[int]]:
         """The person buckets as sets of parts, each person's identifiers' parts in one bucket. The parts are the
         read's (``api.ingest`` writes them beside the tables); a workspace without them, or whose parts do not
-        match its tables, or whose parts outgrew the buckets, is split here once more."""
+        match its tables, or whose parts outgrew the buckets, is split here once more, in place of its parts: the
+        personal reports read the same parts (``model.PartIndex``), one sorted at a time in each report process,
+        so parts the size of a bucket keep theirs to a bucket's memory too."""
         assert self.parquet_dir is not None
         kinds = self._parquet_kinds()
         self._parts_dir = self.parquet_dir.parent / "parts"
@@ -278,7 +282,6 @@ class MetricRunner:
                 # so that a bucket's memory stays the setting's (100 M Squid lines peaked at 1,119 MB without)
                 split = min(MAX_SPLIT_PARTS, layout.parts * finer)
         if split is not None:
-            self._parts_dir = Path(self._spill.name) / "parts"
             layout = self._split_parts(kinds, split)
             rows = self._part_weights(layout, kinds)
         assert layout is not None  # the read's, or made above
@@ -292,15 +295,26 @@ class MetricRunner:
                 for part in range(layout.parts)]
 
     def _split_parts(self, kinds: list[str], parts: int) -> Layout:
-        """Split each kind's Parquet file into ``parts`` parts, as the read does."""
+        """Split each kind's Parquet file into ``parts`` parts, as the read does, and put them in place of the
+        workspace's parts (beside them first: parts that no longer match stay unused if this fails)."""
         assert self.parquet_dir is not None
         if self.progress:
             self.progress(t("progress.partition", None, parts=parts))
+        fresh = self._parts_dir.with_name(f".{self._parts_dir.name}.new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        ensure_dir(fresh)
         with allocator.streaming():
-            rows = {kind: split_file(self.parquet_dir / f"{kind}.parquet", self._parts_dir / kind, parts)
-                    for kind in kinds}
+            layout = Layout(parts, {kind: split_file(self.parquet_dir / f"{kind}.parquet", fresh / kind, parts)
+                                    for kind in kinds})
         pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed
-        return Layout(parts, rows)
+        layout.write(fresh)
+        stale = self._parts_dir.with_name(f".{self._parts_dir.name}.old")
+        shutil.rmtree(stale, ignore_errors=True)
+        if self._parts_dir.exists():
+            self._parts_dir.rename(stale)
+        fresh.rename(self._parts_dir)
+        shutil.rmtree(stale, ignore_errors=True)
+        return layout
 
     def _parquet_kinds(self) -> list[str]:
         if self.parquet_dir is None:

@@ -11,7 +11,7 @@ import yaml
 
 from auditor import api
 from auditor.i18n import t
-from auditor.io.parts import MAX_PARTS
+from auditor.io.parts import MAX_PARTS, Layout
 from auditor.metrics import runner
 from auditor.policy import parse_policy
 from auditor.rules.engine import audit
@@ -75,6 +75,7 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     partitioned = [index for index, text in enumerate(said) if text in partitions]
     assert partitioned == ([] if split_at_read else [partitioned[0]])
     assert all(index < said_first for index in partitioned)  # each long step is named
+    assert (dataset.workspace / "parts" / "layout.json").exists()  # split in place: the reports read the same parts
     assert sorted(bucketed.metrics) == sorted(whole.metrics)
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
@@ -115,6 +116,9 @@ def test_parts_larger_than_a_bucket_are_split_finer_with_the_same_results(
     whole = audit(api.load([exports]), policy)
     monkeypatch.setattr(runner, "BUCKET_ROWS", 60)
     dataset = api.load([exports], api.ReadOptions(large_input_bytes=0))
+    memory = api.load([exports])
+    kind = max(memory.kinds(), key=memory.rows_in)
+    before = dataset.rows_of(kind, memory.agents()[:1])  # a per-agent index opened on the read's parts, in use
     said: list[str] = []
     bucketed = audit(dataset, policy, progress=said.append)
     partitions = {t("progress.partition", None, parts=n): n for n in range(1, runner.MAX_SPLIT_PARTS + 1)}
@@ -123,3 +127,15 @@ def test_parts_larger_than_a_bucket_are_split_finer_with_the_same_results(
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
     assert _rounded(bucketed.to_dict()) == _rounded(whole.to_dict())
+    assert dataset.workspace is not None
+    layout = Layout.read(dataset.workspace / "parts")  # the finer parts took the place of the read's
+    assert layout is not None and layout.parts == split[0]
+    assert sorted(p.name for p in dataset.workspace.iterdir() if p.name.startswith(".")) == []
+    said.clear()
+    again = audit(dataset, policy, progress=said.append)
+    assert not [text for text in said if text in partitions]  # a second audit of the workspace splits no more
+    assert _rounded(again.to_dict()) == _rounded(whole.to_dict())
+    assert dataset.rows_of(kind, memory.agents()[:1]).equals(before)
+    for agent in memory.agents()[::7]:  # the reports read the finer parts, the index opened before too
+        for kind in memory.kinds():
+            assert dataset.rows_of(kind, [agent]).equals(memory.rows_of(kind, [agent])), (kind, agent)
