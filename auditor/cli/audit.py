@@ -67,7 +67,8 @@ def audit(paths: tuple[Path, ...], out: Path, policy_file: Path | None, k: int, 
                 raise click.BadParameter(t("report.agent_unknown", None, agent=agent), param_hint="--agent")
         options = Options(lang=current_lang(), k=k, formats=formats, key=key, raw_identifiers=raw_identifiers)
         progress.step(t("progress.reports", None, n=len(only) if only else len(everyone)))
-        written = write_all(dataset, result, out, options, agents=sorted(only) if only else None)
+        written = write_all(dataset, result, out, options, agents=sorted(only) if only else None,
+                            progress=progress.step)
     stderr_console().print(t("report.written", None, count=len(written), path=str(out)))
     if fail_on and result.reaches(fail_on):
         stderr_console().print(t("report.fail_on", None, severity=t(f"severity.{fail_on}")))

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from auditor import api, model
+from auditor.i18n import t
 from auditor.model import Dataset
 from auditor.policy import load_policy
 from auditor.report import committee, personal, render, write
@@ -54,13 +55,17 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_workspace_reports_are_the_in_memory_reports_byte_for_byte(
         both: Both, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    write.write_all(both.memory, both.memory_result, tmp_path / "memory", OPTIONS)
+    said: dict[str, list[str]] = {"memory": [], "space": []}
+    write.write_all(both.memory, both.memory_result, tmp_path / "memory", OPTIONS, progress=said["memory"].append)
     monkeypatch.setattr(write, "PARALLEL_MIN", 2)  # and through forked workers
-    write.write_all(both.space, both.space_result, tmp_path / "space", OPTIONS)
+    write.write_all(both.space, both.space_result, tmp_path / "space", OPTIONS, progress=said["space"].append)
     expected, got = _files(tmp_path / "memory"), _files(tmp_path / "space")
     assert sorted(got) == sorted(expected)
-    assert sum(name.endswith("report.json") for name in got) == len(people(both.memory, both.memory_result.policy))
+    count = len(people(both.memory, both.memory_result.policy))
+    assert sum(name.endswith("report.json") for name in got) == count
     assert [name for name in expected if got[name] != expected[name]] == []
+    counted = [t("progress.reports_done", None, done=done, n=count) for done in range(1, count + 1)]
+    assert said["memory"] == said["space"] == counted  # every report counted as it is written, one process or two
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
