@@ -7,6 +7,8 @@ meaning; its title and message template live in the message catalogue under ``er
 
 from __future__ import annotations
 
+import errno
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ FILE_ERRORS = (
     "timezone-invalid",
     "memory-limit-invalid",
     "key-invalid",
+    "disk-full",
 )
 
 #: Reasons a single row is rejected (kept in the rejects table, never silently dropped).
@@ -115,6 +118,24 @@ class InputError(AuditorError):
 
 class UsageError(AuditorError):
     """The command was asked something it cannot do (bad option, unknown kind)."""
+
+
+def disk_full(error: BaseException) -> UsageError | None:
+    """The catalogue's ``disk-full`` when ``error`` is a full disk (or was raised while handling one), else None.
+
+    A full disk reaches us as OSError(ENOSPC) from Python's own writes, as an OSError without its number from
+    pyarrow's writers, and as a ``duckdb.IOException`` when DuckDB spills: the system's message is what they share.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        number = current.errno if isinstance(current, OSError) else None
+        if number == errno.ENOSPC or "No space left on device" in str(current):
+            path = current.filename if isinstance(current, OSError) and current.filename else tempfile.gettempdir()
+            return UsageError("disk-full", path=str(path), folder=tempfile.gettempdir())
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @dataclass

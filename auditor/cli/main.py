@@ -15,7 +15,7 @@ import traceback
 import click
 
 from auditor import __version__
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, disk_full
 from auditor.i18n import LANGUAGES, t
 from auditor.rules.yamlsafe import DocumentError
 
@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except (BrokenPipeError, KeyboardInterrupt):
         sys.exit(EXIT_USAGE)
-    except Exception:
+    except Exception as error:
+        full = disk_full(error)  # not a bug: the user can act on it
+        if full is not None:
+            click.echo(t("cli.error", None, message=full.render()), err=True)
+            sys.exit(EXIT_USAGE)
         click.echo(t("cli.bug"), err=True)
         traceback.print_exc(file=sys.stderr)
         sys.exit(EXIT_BUG)
