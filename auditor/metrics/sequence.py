@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, cast, overload
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -124,6 +123,8 @@ def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray,
 def _earlier_max(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
     """For each position of a sorted run of segments, the largest value before it in its segment (its own value
     where it is the segment's first: the caller masks those)."""
+    import pandas as pd  # here: its import is most of a second, which commands that audit nothing need not pay
+
     running: np.ndarray = pd.Series(values).groupby(segment, sort=False).cummax().to_numpy()
     earlier = np.empty_like(running)
     earlier[:1] = values[:1]
