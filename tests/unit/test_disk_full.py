@@ -4,6 +4,7 @@ a crash report, whichever writer met it (Python, pyarrow, DuckDB)."""
 from __future__ import annotations
 
 import errno
+import time
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 from auditor import api
 from auditor.cli.main import EXIT_USAGE, main
 from auditor.errors import disk_full
+from auditor.i18n import t
 from tests.conftest import SAMPLES
 
 #: What pyarrow's writers raise on a full disk (seen writing Parquet to /dev/full; not done here: as root, pyarrow
@@ -54,3 +56,23 @@ def test_the_command_says_what_to_do_with_exit_2(tmp_path: Path, monkeypatch: py
     err = capsys.readouterr().err
     assert exit_info.value.code == EXIT_USAGE
     assert "no space left on the disk" in err and "TMPDIR" in err and "Traceback" not in err
+
+
+def test_the_local_page_says_it_in_its_own_words() -> None:
+    """``auditor serve``: a job that meets a full disk ends with the page's advice (no command to type), not
+    with the message for a bug."""
+    from auditor.serve import work
+
+    def full(job: work.Job) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    job = work.start(work.Job(next_url="/"), full)
+    for _ in range(500):
+        if job.done:
+            break
+        time.sleep(0.01)
+    assert job.done and job.error is not None
+    for lang in ("fr", "en"):
+        text = job.error(lang)
+        assert "TMPDIR" in text and "`" not in text and "--out" not in text
+        assert text != t("serve.error.bug", lang)
