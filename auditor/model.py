@@ -55,8 +55,8 @@ class Dataset:
     built once, instead of scanning the whole table for every agent. A large input is kept in a Parquet
     ``workspace`` (``tables/<kind>.parquet``): metrics then run on it out of core, whole-kind figures come
     from ``sql``, and one agent's rows are read from the part of the read's person partition that holds them
-    (``PartIndex``), so no step holds
-    a whole kind in memory. ``tables`` still reads a kind into memory if a caller asks for one.
+    (``PartIndex``), so no step holds a whole kind in memory. ``tables`` still reads a kind into memory if a caller
+    asks for one.
     """
 
     tables: Mapping[str, pa.Table]
@@ -166,8 +166,8 @@ class Dataset:
         if kind not in self._by_agent:
             path = self.parquet(kind)
             if path is not None and self.workspace is not None:
-                self._by_agent[kind] = PartIndex.open(kind, path, self.workspace / "parts",
-                                                      self.workspace / "by_agent" / kind)
+                scratch = self.workspace / "by_agent" / kind  # where a split is made if the parts do not match
+                self._by_agent[kind] = PartIndex(kind, path, self.workspace / "parts", scratch)
             else:
                 self._by_agent[kind] = MemoryIndex(self.tables[kind])
         return self._by_agent[kind]
@@ -318,15 +318,11 @@ class PartIndex:
     """
 
     def __init__(self, kind: str, source: Path, parts: Path, scratch: Path) -> None:
+        """The index of ``kind`` (its table: ``source``) over the workspace's parts (``parts``), or, where they do
+        not match the table (a workspace of merged uploads), over a split of the table into ``scratch`` made now."""
         self.kind, self.source, self.parts_root, self.scratch = kind, source, parts, scratch
         self._last: tuple[int, int, pa.Table, dict[str, tuple[int, int]]] | None = None
         self._open()
-
-    @classmethod
-    def open(cls, kind: str, source: Path, parts: Path, scratch: Path) -> PartIndex:
-        """The index of ``kind`` (its table: ``source``) over the workspace's parts (``parts``), or, where they do
-        not match the table (a workspace of merged uploads), over a split of the table into ``scratch`` made now."""
-        return cls(kind, source, parts, scratch)
 
     def _open(self) -> None:
         import pyarrow.parquet as pq

@@ -2,9 +2,8 @@
 
 Used where a large table must be taken apart by a key that does not fit in memory at once: the person partition of
 a workspace, which the out-of-core audit measures bucket by bucket and personal reports read by agent. Arrow, not
-Parquet: written as it is held
-(Parquet encoding was half of the person partition's time: 0.81 -> 0.39 s per million rows) and read back mapped,
-without decoding.
+Parquet: written as it is held (Parquet encoding was half of the person partition's time: 0.81 -> 0.39 s per
+million rows) and read back mapped, without decoding.
 """
 
 from __future__ import annotations

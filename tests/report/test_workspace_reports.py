@@ -108,7 +108,7 @@ def test_one_report_reads_its_persons_rows_without_an_index(both: Both, monkeypa
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     space = both.space
     fresh = Dataset.in_workspace(space.workspace, space.rejects, space.provenance, space.skipped)  # type: ignore[arg-type]
-    monkeypatch.setattr(model.PartIndex, "open", lambda *a, **k: pytest.fail("an index was opened"))
+    monkeypatch.setattr(model.PartIndex, "_open", lambda *a, **k: pytest.fail("an index was opened"))
     monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("a whole kind was read into memory"))
     everyone = people(fresh, both.space_result.policy)
     chosen = [*[p for p in everyone if len(p.identifiers) > 1][:2], everyone[0], everyone[-1]]

@@ -87,7 +87,7 @@ def test_part_index_keeps_input_order_within_an_agent_and_leaves_missing_agents_
     table = pa.table({"agent": ["b", None, "a", "b", "a", None, "c", "b", "d"], "x": list(range(9)),
                       "source_row": list(range(9))})
     pq.write_table(table, tmp_path / "t.parquet", row_group_size=2)
-    on_disk = model.PartIndex.open("t", tmp_path / "t.parquet", tmp_path / "no-parts", tmp_path / "split")
+    on_disk = model.PartIndex("t", tmp_path / "t.parquet", tmp_path / "no-parts", tmp_path / "split")
     in_memory = model.MemoryIndex(table.drop_columns(["source_row"]))
     assert on_disk.parts > 1 and len({on_disk.place(a) for a in "abcd"}) > 1  # agents in several parts
     for agents in (["a"], ["b"], ["a", "b"], ["a", "b", "c"], ["a", "b", "c", "d"], ["nobody"], []):
