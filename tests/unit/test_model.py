@@ -10,9 +10,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditor import api, model
-from auditor.io.parts import Layout
+from auditor.io.parts import Layout, split_file
 from auditor.model import Dataset
 from auditor.synth import scale
 
@@ -94,6 +96,27 @@ def test_part_index_keeps_input_order_within_an_agent_and_leaves_missing_agents_
         assert on_disk.rows(agents).equals(in_memory.rows(agents)), agents
     assert on_disk.rows(["b", "c"]).column("x").to_pylist() == [0, 3, 6, 7]
     assert on_disk.rows(["b", "d"]).column("x").to_pylist() == [0, 3, 7, 8]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["a", "b", "c", "dé", "e" * 30, None]), max_size=60),
+       st.lists(st.lists(st.sampled_from(["a", "b", "c", "dé", "e" * 30, "nobody"]), max_size=4), min_size=1,
+                max_size=6),
+       st.sampled_from([1, 2, 3, 16]))
+def test_part_index_rows_equal_the_in_memory_index(tmp_path_factory: pytest.TempPathFactory, agents: list[str | None],
+                                                   asked: list[list[str]], parts: int) -> None:
+    """Any identifiers, in any number of parts, asked for in any groups and order (several parts in turn, the
+    same part again): the rows the in-memory index gives, in input order."""
+    folder = tmp_path_factory.mktemp("parts")
+    table = pa.table({"agent": pa.array(agents, pa.string()), "x": list(range(len(agents))),
+                      "source_row": list(range(len(agents)))})
+    pq.write_table(table, folder / "t.parquet")
+    Layout(parts, {"t": split_file(folder / "t.parquet", folder / "parts" / "t", parts)}).write(folder / "parts")
+    on_disk = model.PartIndex("t", folder / "t.parquet", folder / "parts", folder / "scratch")
+    assert on_disk.parts == parts and not (folder / "scratch").exists()  # the parts match: read as they are
+    in_memory = model.MemoryIndex(table.drop_columns(["source_row"]))
+    for wanted in asked:
+        assert on_disk.rows(sorted(set(wanted))).equals(in_memory.rows(sorted(set(wanted)))), wanted
 
 
 def test_the_index_is_opened_once_per_dataset_without_copying_a_kind(pair: tuple[Dataset, Dataset]) -> None:
