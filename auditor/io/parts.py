@@ -172,11 +172,13 @@ def read_parts(folder: Path, parts: Sequence[int]) -> pa.Table | None:
     return pa.concat_tables(tables) if tables else None
 
 
-def pack(rows: Sequence[int], together: Iterable[Iterable[int]], capacity: int) -> list[list[int]]:
+def pack(rows: Sequence[int], together: Iterable[Iterable[int]], capacity: int, multiple: int = 1) -> list[list[int]]:
     """Parts put into buckets of at most ``capacity`` rows (``rows``: each part's), the parts of each group of
     ``together`` (one person's identifiers') in the same bucket, in as few buckets as the greedy placement
-    finds (largest group first, into the emptiest bucket). A group larger than ``capacity`` (one person with
-    more rows than a bucket) is a bucket of its own: a person is never split."""
+    finds (largest group first, into the emptiest bucket), their number rounded up to a ``multiple`` (the workers
+    measuring them: with two, 15 buckets left one worker alone with the last; 16 smaller ones ended 0.2 s sooner
+    at 10 M fixes). A group larger than ``capacity`` (one person with more rows than a bucket) is a bucket of its
+    own: a person is never split."""
     parent = list(range(len(rows)))
 
     def root(part: int) -> int:
@@ -199,6 +201,7 @@ def pack(rows: Sequence[int], together: Iterable[Iterable[int]], capacity: int) 
     alone = sum(size > capacity for size in sizes)
     groups, sizes, buckets = groups[alone:], sizes[alone:], [sorted(parts) for parts in groups[:alone]]
     count = max(1, -(-sum(sizes) // max(1, capacity)))
+    count += -(len(buckets) + count) % multiple
     while True:
         loads, packed = [0] * count, [[] for _ in range(count)]  # type: list[int], list[list[int]]
         for parts, size in zip(groups, sizes, strict=True):
@@ -207,4 +210,4 @@ def pack(rows: Sequence[int], together: Iterable[Iterable[int]], capacity: int) 
             packed[emptiest] += parts
         if max(loads) <= capacity or count >= len(groups):
             return buckets + [sorted(parts) for parts in packed if parts]
-        count += 1
+        count += multiple

@@ -288,7 +288,7 @@ class MetricRunner:
         linked: dict[str, set[int]] = {}
         for agent, person in self.con.sql("SELECT DISTINCT agent, person FROM identities").fetchall():
             linked.setdefault(person, set()).add(part_of(agent, layout.parts))
-        return pack(rows, [parts for parts in linked.values() if len(parts) > 1], bucket_rows())
+        return pack(rows, [parts for parts in linked.values() if len(parts) > 1], bucket_rows(), BUCKET_WORKERS)
 
     def _part_weights(self, layout: Layout, kinds: list[str]) -> list[int]:
         return [sum(_row_weight(layout.rows[kind][part], self._parts_dir / kind, part) for kind in kinds)

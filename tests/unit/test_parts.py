@@ -24,13 +24,14 @@ from auditor.io.parts import (
 
 
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=40),
-       st.lists(st.lists(st.integers(0, 39), min_size=1, max_size=4), max_size=6), st.integers(1, 120))
+       st.lists(st.lists(st.integers(0, 39), min_size=1, max_size=4), max_size=6), st.integers(1, 120),
+       st.integers(1, 3))
 def test_pack_keeps_groups_together_and_buckets_within_capacity(rows: list[int], groups: list[list[int]],
-                                                                capacity: int) -> None:
+                                                                capacity: int, multiple: int) -> None:
     """Every part in exactly one bucket, each group's parts in the same one, and a bucket over capacity only when
-    it holds a single group that alone is over it."""
+    it holds a single group that alone is over it (whatever multiple of workers the count is rounded to)."""
     groups = [[p % len(rows) for p in group] for group in groups]
-    buckets = pack(rows, groups, capacity)
+    buckets = pack(rows, groups, capacity, multiple)
     placed = sorted(part for bucket in buckets for part in bucket)
     assert placed == list(range(len(rows)))
     home = {part: index for index, bucket in enumerate(buckets) for part in bucket}
@@ -50,6 +51,9 @@ def test_pack_keeps_groups_together_and_buckets_within_capacity(rows: list[int],
 def test_pack_uses_few_buckets() -> None:
     assert pack([10] * 8, [], 40) == [[0, 2, 4, 6], [1, 3, 5, 7]]
     assert pack([100, 1, 1], [], 10) == [[0], [1, 2]]
+    assert pack([10] * 8, [], 30, multiple=2) == [[0, 4], [1, 5], [2, 6], [3, 7]]  # 3 buckets would do: 4 for 2
+    assert len(pack([10] * 8, [], 40, multiple=2)) == 2
+    assert len(pack([100, 1, 1, 1], [], 10, multiple=2)) == 2  # the one over capacity counts
 
 
 @pytest.mark.parametrize(("size", "rows", "expected"), [(0, 1000, MIN_PARTS), (40 * 10**6, 250_000, MIN_PARTS),
