@@ -90,8 +90,8 @@ class Dataset:
 
     def rows_of(self, kind: str, agents: Iterable[str]) -> pa.Table:
         """The rows of ``kind`` about any of ``agents``, in input order (one person's several identifiers), without
-        the provenance columns (``LEFT_BEHIND``: a workspace's parts do not hold them; ``files_of``
-        names the files the rows came from)."""
+        the provenance columns (``LEFT_BEHIND``: a workspace's parts do not hold them; ``files_of`` names the files
+        the rows came from)."""
         return _without_provenance(self._agent_index(kind).rows(sorted(set(agents))))
 
     def rows_in(self, kind: str) -> int:

@@ -66,6 +66,7 @@ class PartWriter:
         self.parts = parts
         self.rows = np.zeros(parts, dtype=np.int64)
         self._files = BucketFiles(folder, batch=max(1 << 10, min(BucketFiles.BATCH, WAITING_ROWS // parts)))
+        self._chunk = min(WAITING_ROWS, self._files.chunk_rows(parts))  # rows split at once
         self._known: dict[str | None, int] = {}
         self._waiting: list[pa.RecordBatch] = []
         self._waiting_rows = 0
@@ -79,7 +80,7 @@ class PartWriter:
         self._waiting.append(kept.append_column(ROW_NUMBER, numbers))
         self._written += batch.num_rows
         self._waiting_rows += batch.num_rows
-        if self._waiting_rows >= min(WAITING_ROWS, self._files.chunk_rows(self.parts)):
+        if self._waiting_rows >= self._chunk:
             self._split()
 
     def _split(self) -> None:

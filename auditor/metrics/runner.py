@@ -268,7 +268,7 @@ class MetricRunner:
         kinds = self._parquet_kinds()
         self._parts_dir = self.parquet_dir.parent / "parts"
         layout = Layout.read(self._parts_dir)
-        split: int | None = None  # parts to split the tables into here (None: the read's serve)
+        split: int | None = None  # parts to split the tables into here (None: the read's parts serve)
         if layout is None or set(layout.rows) != set(kinds) or not all(
             matches(layout, kind, self.parquet_dir / f"{kind}.parquet") for kind in kinds
         ):
