@@ -10,7 +10,8 @@ measures, each in its own process and ``--repeat`` times, on the same file:
 * ``workspace`` — the same, the input forced into a Parquet workspace (out of core);
 * ``audit`` — ``auditor audit FILE --out DIR --format json`` end to end (reports included).
 
-It prints wall time, peak RSS and the ratios to the baselines. ``--memory`` also measures the pipeline's
+It prints wall time, peak RSS (with the workers a task forks: their proportional set sizes summed, see
+``tasks.TreeMemory``) and the ratios to the baselines. ``--memory`` also measures the pipeline's
 peak RSS on 1×, 2× and 5× a base size (``workspace`` task), to show whether memory grows with the input;
 ``--reports`` adds personal HTML reports per second for 2,000 agents (``benchmarks/reports.py``).
 Inputs are written by ``auditor synth --format F --rows N``.

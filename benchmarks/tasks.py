@@ -1,14 +1,16 @@
 """One measured task per process: ``python -m benchmarks.tasks NAME FILE [OUT]`` prints wall time and peak RSS.
 
-Each task runs in a fresh interpreter so that its peak resident memory is its own (``ru_maxrss``), and
+Each task runs in a fresh interpreter so that its peak memory is its own and its workers' (``TreeMemory``), and
 imports are done before the clock starts: what is timed is the work on the file, as a user waits for it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,10 +120,11 @@ def _warm_imports() -> None:
 def main(argv: list[str]) -> None:
     name, fmt, path, *rest = argv
     _warm_imports()
-    start = time.perf_counter()
-    TASKS[name](fmt, Path(path), *(Path(r) for r in rest))
-    seconds = time.perf_counter() - start
-    print(json.dumps({"task": name, "seconds": seconds, "peak_rss": peak_rss()}))
+    with TreeMemory() as tree:
+        start = time.perf_counter()
+        TASKS[name](fmt, Path(path), *(Path(r) for r in rest))
+        seconds = time.perf_counter() - start
+    print(json.dumps({"task": name, "seconds": seconds, "peak_rss": max(peak_rss(), tree.peak)}))
 
 
 def peak_rss() -> int:
@@ -132,6 +135,55 @@ def peak_rss() -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # pragma: no cover - not Linux
+
+
+class TreeMemory:
+    """The peak memory of this process and the workers it forks, sampled every ``interval`` seconds: the sum of
+    their proportional set sizes (``Pss``: a page the fork shares counts once, split between its processes). A
+    worker's own peak would hide the others'; the sum of their RSS would count shared pages once per process."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, sum(_pss(pid) for pid in _tree(os.getpid())))
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux's ``/proc/PID/task/TID/children``; just ``pid`` elsewhere)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in children.read_text().split()]
+            except OSError:  # the process ended meanwhile
+                continue
+    return found
+
+
+def _pss(pid: int) -> int:
+    """A process's proportional set size in bytes (0 once it has ended, or where ``/proc`` does not say)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -43,16 +43,19 @@ def world_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     return out / "exports", policy
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("workers", "fork"), [(1, True), (2, True), (2, False)])
 @pytest.mark.parametrize("split_at_read", [True, False])
-def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, Any], workers: int,
+def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, Any], workers: int, fork: bool,
                                                      split_at_read: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Buckets measured one after the other, or two at a time on two databases; made of the parts the read
-    wrote, or (a workspace without them) partitioned by the audit."""
+    """Buckets measured one after the other, or two at a time on two databases (forked processes, or threads
+    where fork does not exist); made of the parts the read wrote, or (a workspace without them) partitioned by
+    the audit."""
     exports, policy = world_exports
     whole = audit(api.load([exports]), policy)
     monkeypatch.setattr(runner, "BUCKET_ROWS", 500)  # the demo world's ~30 k rows: a bucket per person or more
     monkeypatch.setattr(runner, "BUCKET_WORKERS", workers)
+    if not fork:
+        monkeypatch.setattr(runner.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     dataset = api.load([exports], api.ReadOptions(large_input_bytes=0))
     assert dataset.workspace is not None
     assert (dataset.workspace / "parts" / "layout.json").exists()
@@ -69,7 +72,8 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     said: list[str] = []
     bucketed = audit(dataset, policy, progress=said.append)
     assert seen and seen[0] >= 3
-    first_bucket = t("progress.bucket", None, bucket=1, buckets=seen[0], name="")
+    first_bucket = (t("progress.bucket", None, bucket=1, buckets=seen[0], name="") if workers == 1
+                    else t("progress.buckets_done", None, done=1, buckets=seen[0]))
     said_first = next(i for i, text in enumerate(said) if text.startswith(first_bucket))
     partitions = {t("progress.partition", None, parts=parts) for parts in range(1, MAX_PARTS + 1)}
     partitioned = [index for index, text in enumerate(said) if text in partitions]
@@ -80,6 +84,7 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
     assert _rounded(bucketed.to_dict()) == _rounded(whole.to_dict())
+    assert not runner._WORKING and not runner._WORKER_DATABASES  # nothing left open or held
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("512MB", 512 * 10**6), ("1GiB", 2**30), (" 1.5 GB ", 15 * 10**8)])
