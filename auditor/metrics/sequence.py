@@ -122,10 +122,19 @@ def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray,
 
 def _earlier_max(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
     """For each position of a sorted run of segments, the largest value before it in its segment (its own value
-    where it is the segment's first: the caller masks those)."""
-    import pandas as pd  # here: its import is most of a second, which commands that audit nothing need not pay
+    where it is the segment's first: the caller masks those).
 
-    running: np.ndarray = pd.Series(values).groupby(segment, sort=False).cummax().to_numpy()
+    Where the values never decrease within a segment (records without an end, or acts one after the other: the
+    usual case), the running maximum is the values themselves, and the grouped ``cummax`` is not needed (a third
+    of the cost of the events of 10 M fixes). A NaN inside a segment compares false, so it takes the general way.
+    """
+    rising = values[1:] >= values[:-1]
+    if bool(np.all(rising | (segment[1:] != segment[:-1]))):
+        running = values
+    else:
+        import pandas as pd  # here: its import is most of a second, which commands that audit nothing need not pay
+
+        running = pd.Series(values).groupby(segment, sort=False).cummax().to_numpy()
     earlier = np.empty_like(running)
     earlier[:1] = values[:1]
     earlier[1:] = running[:-1]

@@ -133,3 +133,22 @@ def test_marks_taken_from_the_events_equal_the_view(table: pa.Table, minutes: li
     got = sequence.marks_of(table)
     assert _decoded(got).schema.types == expected.schema.types
     assert _rows(got) == _rows(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.one_of(st.floats(-5, 5), st.just(float("nan")))), max_size=30),
+       st.booleans())
+def test_earlier_max_equals_a_grouped_cummax(rows: list[tuple[int, float]], rising: bool) -> None:
+    """The shortcut for values that never decrease in a segment gives the grouped ``cummax``'s result, NaN included
+    (and the general way any other)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = sorted(rows, key=lambda row: row[0])
+    if rising:  # sorted within each segment, the shortcut's case (NaN still anywhere)
+        rows = sorted(rows, key=lambda row: (row[0], row[1] if row[1] == row[1] else -10.0))
+    segment = np.array([row[0] for row in rows], dtype=np.int64)
+    values = np.array([row[1] for row in rows], dtype=np.float64)
+    running = pd.Series(values).groupby(segment, sort=False).cummax().to_numpy()
+    expected = np.concatenate([values[:1], running[:-1]])
+    assert np.array_equal(sequence._earlier_max(values, segment), expected, equal_nan=True)
