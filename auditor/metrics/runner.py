@@ -296,11 +296,18 @@ class MetricRunner:
                 for part in range(layout.parts)]
 
     def _split_parts(self, kinds: list[str], parts: int) -> Layout:
-        """Split each kind's Parquet file into ``parts`` parts, as the read does, and put them in place of the
-        workspace's parts (beside them first: parts that no longer match stay unused if this fails)."""
+        """Split each kind's Parquet file into ``parts`` parts, as the read does, in place of the workspace's
+        parts. The split reads the tables, not the parts, so those are removed first: the disk holds one set of
+        parts at a time (100 M Squid lines: 17 GB each). The new ones are written beside and renamed once
+        complete: if this fails, the workspace has no parts and the next audit splits it again."""
         assert self.parquet_dir is not None
         if self.progress:
             self.progress(t("progress.partition", None, parts=parts))
+        stale = self._parts_dir.with_name(f".{self._parts_dir.name}.old")
+        shutil.rmtree(stale, ignore_errors=True)
+        if self._parts_dir.exists():
+            self._parts_dir.rename(stale)  # at once: no reader finds a layout whose files are half removed
+        shutil.rmtree(stale, ignore_errors=True)
         fresh = self._parts_dir.with_name(f".{self._parts_dir.name}.new")
         shutil.rmtree(fresh, ignore_errors=True)
         ensure_dir(fresh)
@@ -309,12 +316,7 @@ class MetricRunner:
                                     for kind in kinds})
         pa.default_memory_pool().release_unused()  # pyarrow's allocator keeps what it freed
         layout.write(fresh)
-        stale = self._parts_dir.with_name(f".{self._parts_dir.name}.old")
-        shutil.rmtree(stale, ignore_errors=True)
-        if self._parts_dir.exists():
-            self._parts_dir.rename(stale)
         fresh.rename(self._parts_dir)
-        shutil.rmtree(stale, ignore_errors=True)
         return layout
 
     def _parquet_kinds(self) -> list[str]:

@@ -124,15 +124,25 @@ def test_parts_larger_than_a_bucket_are_split_finer_with_the_same_results(
     memory = api.load([exports])
     kind = max(memory.kinds(), key=memory.rows_in)
     before = dataset.rows_of(kind, memory.agents()[:1])  # a per-agent index opened on the read's parts, in use
+    assert dataset.workspace is not None
+    parts_on_disk: list[list[str]] = []  # the workspace's part folders while the finer parts are written
+    original_split = runner.split_file
+
+    def watched(source: Path, folder: Path, parts: int) -> list[int]:
+        assert dataset.workspace is not None
+        parts_on_disk.append(sorted(p.name for p in dataset.workspace.iterdir() if "parts" in p.name))
+        return original_split(source, folder, parts)
+
+    monkeypatch.setattr(runner, "split_file", watched)
     said: list[str] = []
     bucketed = audit(dataset, policy, progress=said.append)
+    assert parts_on_disk and all(names == [".parts.new"] for names in parts_on_disk)  # one set of parts on disk
     partitions = {t("progress.partition", None, parts=n): n for n in range(1, runner.MAX_SPLIT_PARTS + 1)}
     split = [partitions[text] for text in said if text in partitions]
     assert len(split) == 1 and MAX_PARTS < split[0] <= runner.MAX_SPLIT_PARTS  # once, finer than the read's
     for name, table in whole.metrics.items():
         assert _rows(bucketed.metrics[name]) == _rows(table), name
     assert _rounded(bucketed.to_dict()) == _rounded(whole.to_dict())
-    assert dataset.workspace is not None
     layout = Layout.read(dataset.workspace / "parts")  # the finer parts took the place of the read's
     assert layout is not None and layout.parts == split[0]
     assert sorted(p.name for p in dataset.workspace.iterdir() if p.name.startswith(".")) == []
@@ -144,3 +154,27 @@ def test_parts_larger_than_a_bucket_are_split_finer_with_the_same_results(
     for agent in memory.agents()[::7]:  # the reports read the finer parts, the index opened before too
         for kind in memory.kinds():
             assert dataset.rows_of(kind, [agent]).equals(memory.rows_of(kind, [agent])), (kind, agent)
+
+
+def test_a_split_that_fails_leaves_no_parts_and_the_next_audit_splits_again(
+        world_exports: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read's parts are removed before the finer ones are written (one set on disk at a time): a split that
+    fails (a full disk) leaves a workspace without parts, which the next audit splits again, with the same
+    results."""
+    exports, policy = world_exports
+    whole = audit(api.load([exports]), policy)
+    monkeypatch.setattr(runner, "BUCKET_ROWS", 60)
+    dataset = api.load([exports], api.ReadOptions(large_input_bytes=0))
+    assert dataset.workspace is not None
+    original_split = runner.split_file
+
+    def failing(source: Path, folder: Path, parts: int) -> list[int]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runner, "split_file", failing)
+    with pytest.raises(OSError):
+        audit(dataset, policy)
+    assert Layout.read(dataset.workspace / "parts") is None
+    monkeypatch.setattr(runner, "split_file", original_split)
+    assert _rounded(audit(dataset, policy).to_dict()) == _rounded(whole.to_dict())
+    assert Layout.read(dataset.workspace / "parts") is not None
