@@ -37,6 +37,7 @@ FILE_ERRORS = (
     "memory-limit-invalid",
     "key-invalid",
     "disk-full",
+    "worker-lost",
 )
 
 #: Reasons a single row is rejected (kept in the rejects table, never silently dropped).
@@ -118,6 +119,26 @@ class InputError(AuditorError):
 
 class UsageError(AuditorError):
     """The command was asked something it cannot do (bad option, unknown kind)."""
+
+
+def actionable(error: BaseException) -> UsageError | None:
+    """What the user can do about an error that is not a bug (a full disk, a worker the system stopped), or None."""
+    return disk_full(error) or worker_lost(error)
+
+
+def worker_lost(error: BaseException) -> UsageError | None:
+    """The catalogue's ``worker-lost`` when one of the worker processes (metrics, reports) ended without a word
+    (``BrokenProcessPool``): killed by the system, most often for want of memory."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, BrokenProcessPool):
+            return UsageError("worker-lost")
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def disk_full(error: BaseException) -> UsageError | None:

@@ -15,7 +15,7 @@ import traceback
 import click
 
 from auditor import __version__
-from auditor.errors import AuditorError, disk_full
+from auditor.errors import AuditorError, actionable
 from auditor.i18n import LANGUAGES, t
 from auditor.rules.yamlsafe import DocumentError
 
@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     except (BrokenPipeError, KeyboardInterrupt):
         sys.exit(EXIT_USAGE)
     except Exception as error:
-        full = disk_full(error)  # not a bug: the user can act on it
-        if full is not None:
-            click.echo(t("cli.error", None, message=full.render()), err=True)
+        known = actionable(error)  # not a bug: the user can act on it
+        if known is not None:
+            click.echo(t("cli.error", None, message=known.render()), err=True)
             sys.exit(EXIT_USAGE)
         click.echo(t("cli.bug"), err=True)
         traceback.print_exc(file=sys.stderr)

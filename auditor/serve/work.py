@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor import api, privacy, schemas
-from auditor.errors import AuditorError, disk_full, hint, message
+from auditor.errors import AuditorError, actionable, hint, message
 from auditor.i18n import has, t
 from auditor.io.output import write_bytes
 from auditor.io.parquet_files import fast_writer
@@ -96,9 +96,9 @@ def start(job: Job, work: Callable[[Job], None]) -> Job:
             problems = str(error)
             job.error = lambda lang: t("serve.policy.invalid", lang) + "\n" + problems
         except Exception as error:  # a bug: say so; log only the type (a message could quote a row)
-            full = disk_full(error)  # not a bug: the user can make room
-            if full is not None:
-                job.error = functools.partial(plain_error, full)
+            known = actionable(error)  # not a bug: the user can act on it
+            if known is not None:
+                job.error = functools.partial(plain_error, known)
                 return
             print(f"auditor serve: internal error {type(error).__name__}", file=sys.stderr)
             job.error = lambda lang: t("serve.error.bug", lang)
