@@ -277,10 +277,12 @@ class MetricRunner:
                                          for kind in kinds))
         else:
             rows = self._part_weights(layout, kinds)
-            finer = -(-sum(rows) * 2 // max(1, layout.parts * bucket_rows()))  # to make two parts a bucket at least
+            finer = -(-max(rows, default=0) // max(1, bucket_rows()))  # pieces for the largest part to fit
             if finer > 1 and layout.parts < MAX_SPLIT_PARTS:
-                # the read's parts outgrew the buckets (it makes at most MAX_PARTS: past ~90 M rows): split finer,
-                # so that a bucket's memory stays the setting's (100 M Squid lines peaked at 1,119 MB without)
+                # the read's parts outgrew the buckets (it makes at most MAX_PARTS: past ~85 M fixes): split finer,
+                # so that a bucket's memory stays the setting's (100 M Squid lines peaked at 1,119 MB without).
+                # Not sooner: parts that fit make buckets less full, not larger, and a split is a second read
+                # (50 M fixes: 26 s for buckets two parts each, where one part each fits)
                 split = min(MAX_SPLIT_PARTS, layout.parts * finer)
         if split is not None:
             layout = self._split_parts(kinds, split)
