@@ -1,5 +1,6 @@
 -- metric: badge_latency
 -- grain: person
+-- empty-without: clock_events
 -- fr: Le délai, chaque jour, entre le premier passage de badge en entrée et le premier acte enregistré
 --   dans un autre outil (ticket, rendez-vous, soin, dossier, événement), et entre le dernier acte et le
 --   dernier badge en sortie. Il n'est calculable que si les deux sources sont reliables à la même

@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-HEADER_KEYS = ("metric", "view", "macro", "grain", "requires", "fr", "en")
+HEADER_KEYS = ("metric", "view", "macro", "grain", "requires", "empty-without", "fr", "en")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class MetricSpec:
     grain: tuple[str, ...]
     requires: tuple[str, ...]
     definition: dict[str, str]
+    #: Kinds without which the result has no row (``-- empty-without: a, b``: none of them has a row, no result
+    #: row): a bucket that has none of them is not queried (tests hold every file to its claim).
+    empty_without: tuple[str, ...] = ()
 
 
 def _directory() -> Path:
@@ -62,6 +65,7 @@ def parse_header(path: Path) -> MetricSpec:
         grain=_split(header.get("grain", "")),
         requires=_split(header.get("requires", "")),
         definition={"fr": header["fr"], "en": header["en"]},
+        empty_without=_split(header.get("empty-without", "")),
     )
 
 

@@ -1,5 +1,6 @@
 -- metric: clock_methods
 -- grain: tool, agent
+-- empty-without: clock_events
 -- fr: Comment l'agent pointe : nombre de pointages biométriques (empreinte, visage, reconnaissance),
 --   avec photo, automatiques (créés par le système), par téléphone, et le plus grand nombre de
 --   pointages avec photo sur une même journée.

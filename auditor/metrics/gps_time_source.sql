@@ -1,5 +1,6 @@
 -- metric: gps_time_source
 -- grain: person
+-- empty-without: clock_events, care_acts
 -- fr: Les heures de travail sont-elles établies par la position GPS alors qu'un autre moyen existe ?
 --   gps_timed_records compte les pointages et les soins horodatés avec une position (coordonnées,
 --   ou mode « gps », « géolocalisation », « mobile »). other_time_records compte les pointages sans

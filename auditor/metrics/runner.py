@@ -180,6 +180,7 @@ class MetricRunner:
         self._completed: dict[str, pa.Table] = {}  # views completed in Python (one bucket's at a time)
         self._shared: dict[str, pa.Table] = {}  # every registered table, for the bucket workers' databases
         self.results: dict[str, pa.Table] = {}
+        self._empty: dict[str, pa.Table] = {}  # results of metrics with no row to read (``_metric``)
         self._names: set[str] = set()
         tables = dict(tables or {})
         if parquet_dir is None and sum(t.num_rows for t in tables.values()) < SMALL_INPUT_ROWS:
@@ -458,11 +459,24 @@ class MetricRunner:
         return result
 
     def _metric(self, name: str, con: duckdb.DuckDBPyConnection, held: Mapping[str, pa.Table]) -> pa.Table:
-        """One metric's rows, on ``con`` whose completed views are ``held``."""
+        """One metric's rows, on ``con`` whose completed views are ``held`` (and a bucket's kinds, when bucketed:
+        a bucket without any of the kinds the metric's rows come from gets its empty result without a query;
+        10 M fixes: four metrics about clocks and web requests, 0.6 s of CPU)."""
         if name in COMPUTED_IN_PYTHON:
             return COMPUTED_IN_PYTHON[name](Tables(con, held, self._shared))
-        result: pa.Table = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
+        spec = metrics()[name]
+        if spec.empty_without and all(self._known_empty(kind, held) for kind in spec.empty_without):
+            if name not in self._empty:  # its columns, once per process (a query that reads no row)
+                self._empty[name] = con.sql(f"SELECT * FROM ({_strip_header(spec.sql)}) LIMIT 0").to_arrow_table()
+            return self._empty[name]
+        result: pa.Table = con.sql(_strip_header(spec.sql)).to_arrow_table()
         return result
+
+    def _known_empty(self, kind: str, held: Mapping[str, pa.Table]) -> bool:
+        """Whether ``kind`` is known to have no row here: a bucket's, or a table held in memory (a kind read from
+        Parquet is not looked at)."""
+        table = held.get(kind, self._shared.get(kind))
+        return table is not None and table.num_rows == 0
 
     def _exists(self, name: str) -> bool:
         return name in self._names

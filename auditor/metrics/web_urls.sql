@@ -1,5 +1,6 @@
 -- metric: web_urls
 -- grain: tool, agent
+-- empty-without: web_requests
 -- fr: Ce que le journal du proxy garde des pages visitées par chaque agent : nombre de requêtes, de
 --   sites (domaines) distincts, part des lignes qui gardent l'adresse complète (un chemin ou des
 --   paramètres après le nom du site, pas seulement le site), et nombre de requêtes touchant une
