@@ -1,6 +1,6 @@
-"""The per-agent metrics ``activity_counts``, ``sampling_interval``, ``gaps``, ``time_windows`` and
-``timestamp_resolution`` in numpy: their SQL files are the definition, and these return exactly DuckDB's result
-for them, in a third of its time or less.
+"""The per-agent metrics ``activity_counts``, ``sampling_interval``, ``gaps``, ``time_windows``,
+``timestamp_resolution`` and ``retention`` in numpy: their SQL files are the definition, and these return exactly
+DuckDB's result for them, in a third of its time or less.
 
 Each reads the completed ``events`` (``sequence.add_previous``). DuckDB hashes three text keys per row and, for
 the quantiles, keeps every interval of a group; here the keys become one small integer per row (folded from
@@ -250,6 +250,46 @@ def timestamp_resolution(events: pa.Table) -> pa.Table:
         "resolution_s": pa.array(resolution, pa.float64()),
         "span_days": pa.array(_epoch_seconds(latest[present] - earliest[present]) / 86400.0, pa.float64()),
     })
+
+
+def retention(events: pa.Table, retention_caps: pa.Table, policy_retention: pa.Table) -> pa.Table:
+    """Each agent's records, first and last time, span and active days, against the kind's retention cap and
+    declared retention: ``retention.sql`` (a null agent is a group of its own). Both tables have one row per kind
+    (they are made from mappings), so the SQL's left joins add columns, not rows."""
+    table, groups = _Grouping.of(events, ("t", "interval_s"))
+    n = np.zeros(groups.size, dtype=np.int64)
+    first_records = np.zeros(groups.size, dtype=np.int64)  # an agent's first record of a day: no interval
+    latest = np.full(groups.size, np.iinfo(np.int64).min, dtype=np.int64)
+    earliest = np.full(groups.size, np.iinfo(np.int64).max, dtype=np.int64)
+    for _, batch in _blocks(table):
+        code = groups.codes(batch)
+        t = _view(batch.column("t"))
+        n += np.bincount(code, minlength=groups.size)
+        first_records += np.bincount(code[~_valid(batch.column("interval_s"))], minlength=groups.size)
+        np.maximum.at(latest, code, t)
+        np.minimum.at(earliest, code, t)
+    present = np.flatnonzero(n)
+    keys = groups.keys(present)
+    span_days = _epoch_seconds(latest[present] - earliest[present]) / 86400.0
+    columns = {**keys, "n_records": pa.array(n[present], pa.int64()),
+               "first_time": pa.array(earliest[present], pa.int64()).cast(table.schema.field("t").type),
+               "last_time": pa.array(latest[present], pa.int64()).cast(table.schema.field("t").type),
+               "span_days": pa.array(span_days, pa.float64()),
+               "active_days": pa.array(first_records[present], pa.int64())}
+    kinds = keys["kind"].to_pylist()
+    looked_up = {}
+    for name, by_kind, value in (("cap_days", retention_caps, "cap_days"), ("declared_days", policy_retention, "days")):
+        days = dict(zip(by_kind.column("kind").to_pylist(), by_kind.column(value).to_pylist(), strict=True))
+        if len(days) != by_kind.num_rows:
+            raise ValueError(f"{name}: one row per kind expected")  # the SQL would count rows once per match
+        looked_up[name] = pa.array([days.get(kind) for kind in kinds], by_kind.schema.field(value).type)
+    columns.update(looked_up)
+    for name, over in (("cap_days", "span_over_cap"), ("declared_days", "span_over_declared")):
+        divisor = looked_up[name].cast(pa.float64()).to_numpy(zero_copy_only=False)
+        usable = np.isfinite(divisor) & (divisor != 0)  # nullif(days, 0); a null is NaN here
+        columns[over] = pa.array(np.divide(span_days, divisor, where=usable, out=np.zeros_like(span_days)),
+                                 pa.float64(), mask=~usable)
+    return pa.table(columns)
 
 
 @dataclass(frozen=True)

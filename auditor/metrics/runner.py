@@ -109,6 +109,8 @@ COMPUTED_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
     "gaps": lambda tables: per_agent.gaps(tables["events"], tables["policy_breaks"]),
     "time_windows": lambda tables: per_agent.time_windows(tables["events"]),
     "timestamp_resolution": lambda tables: per_agent.timestamp_resolution(tables["events"]),
+    "retention": lambda tables: per_agent.retention(tables["events"], tables["retention_caps"],
+                                                    tables["policy_retention"]),
     "coord_precision": fixes.coord_precision,
     "home_inference": fixes.home_inference,
     "tracking_controls": fixes.tracking_controls,

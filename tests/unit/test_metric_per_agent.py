@@ -119,12 +119,14 @@ def forced(way: str, run: Callable[[], pa.Table]) -> pa.Table:
             setattr(per_agent, name, value)
 
 
-def sql(name: str, events: pa.Table, policy_breaks: pa.Table | None = None) -> pa.Table:
+def sql(name: str, events: pa.Table, policy_breaks: pa.Table | None = None, **tables: pa.Table) -> pa.Table:
     """The metric as its SQL file defines it, in DuckDB."""
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.register("events", events)
     con.register("policy_breaks", policy_breaks if policy_breaks is not None else breaks_of([]))
+    for table_name, table in tables.items():
+        con.register(table_name, table)
     result: pa.Table = con.sql(_strip_header(metrics()[name].sql)).to_arrow_table()
     return result
 
@@ -189,12 +191,38 @@ def test_time_windows_and_timestamp_resolution_equal_the_sql(table: pa.Table, ch
     assert_same(forced(way, lambda: per_agent.timestamp_resolution(events)), sql("timestamp_resolution", events))
 
 
+def days_by_kind(value: str, days: dict[str, int]) -> pa.Table:
+    return pa.table({"kind": pa.array(list(days), pa.string()), value: pa.array(list(days.values()), pa.int64())})
+
+
+#: Retention caps and declared retention: some kinds without, a declared 0 (``nullif``).
+CAPS = days_by_kind("cap_days", {"positions": 60, "web_requests": 180})
+DECLARED = days_by_kind("days", {"positions": 0, "care_acts": 3})
+
+
+@settings(max_examples=100, deadline=None)
+@given(placed(), st.sampled_from([1 << 20, 7]), st.sampled_from(sorted(WAYS)))
+def test_retention_equals_the_sql(table: pa.Table, chunk: int, way: str) -> None:
+    events = completed(table, chunk)
+    assert_same(forced(way, lambda: per_agent.retention(events, CAPS, DECLARED)),
+                sql("retention", events, retention_caps=CAPS, policy_retention=DECLARED))
+
+
+def test_retention_wants_one_row_per_kind() -> None:
+    events = completed(PLACED.empty_table(), 1 << 20)
+    once = days_by_kind("cap_days", {"positions": 60})
+    with pytest.raises(ValueError, match="one row per kind"):
+        per_agent.retention(events, pa.concat_tables([once, once]), DECLARED)
+
+
 def test_an_empty_table_gives_empty_results_of_the_same_types() -> None:
     events = completed(PLACED.empty_table(), 1 << 20)
     assert_same(per_agent.activity_counts(events), sql("activity_counts", events))
     assert_same(per_agent.time_windows(events), sql("time_windows", events))
     assert_same(per_agent.timestamp_resolution(events), sql("timestamp_resolution", events))
     assert_same(per_agent.sampling_interval(events), sql("sampling_interval", events))
+    assert_same(per_agent.retention(events, CAPS, DECLARED),
+                sql("retention", events, retention_caps=CAPS, policy_retention=DECLARED))
     policy_breaks = breaks_of([("g1", 1, 720, 810)])
     assert_same(per_agent.gaps(events, policy_breaks), sql("gaps", events, policy_breaks))
 
@@ -276,6 +304,8 @@ def test_the_demo_world_gives_the_same_results() -> None:
     with MetricRunner(api.load([SAMPLES]).tables, policy) as runner:
         events = runner.con.sql("SELECT * FROM events").to_arrow_table()
         policy_breaks = runner.con.sql("SELECT * FROM policy_breaks").to_arrow_table()
+        caps = runner.con.sql("SELECT * FROM retention_caps").to_arrow_table()
+        declared = runner.con.sql("SELECT * FROM policy_retention").to_arrow_table()
     assert events.num_rows > 1000 and policy_breaks.num_rows > 0
     encoded = pa.Table.from_batches(pa.table({
         name: pc.dictionary_encode(column) if pa.types.is_string(column.type) else column
@@ -288,3 +318,5 @@ def test_the_demo_world_gives_the_same_results() -> None:
         assert_same(per_agent.sampling_interval(table), sql("sampling_interval", events))
         assert_same(per_agent.time_windows(table), sql("time_windows", events))
         assert_same(per_agent.timestamp_resolution(table), sql("timestamp_resolution", events))
+        assert_same(per_agent.retention(table, caps, declared),
+                    sql("retention", events, retention_caps=caps, policy_retention=declared))
