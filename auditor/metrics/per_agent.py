@@ -223,23 +223,18 @@ def timestamp_resolution(events: pa.Table) -> pa.Table:
     """How finely each agent's times are recorded (minutes, seconds, milliseconds, microseconds) and over how
     many days: ``timestamp_resolution.sql`` (a null agent is a group of its own)."""
     table, groups = _Grouping.of(events, ("t",))
-    n = np.zeros(groups.size, dtype=np.int64)
+    span = _Span(groups.size)
     with_seconds = np.zeros(groups.size, dtype=np.int64)
     subsecond = np.zeros(groups.size, dtype=np.int64)
     sub_ms = np.zeros(groups.size, dtype=np.int64)
-    latest = np.full(groups.size, np.iinfo(np.int64).min, dtype=np.int64)
-    earliest = np.full(groups.size, np.iinfo(np.int64).max, dtype=np.int64)
     for _, batch in _blocks(table):
         code = groups.codes(batch)
-        t = _view(batch.column("t"))
-        n += np.bincount(code, minlength=groups.size)
+        t = span.add(code, batch)
         with_seconds += np.bincount(code[t % 60_000_000 != 0], minlength=groups.size)
         subsecond += np.bincount(code[t % 1_000_000 != 0], minlength=groups.size)
         sub_ms += np.bincount(code[t % 1000 != 0], minlength=groups.size)
-        np.maximum.at(latest, code, t)
-        np.minimum.at(earliest, code, t)
-    present = np.flatnonzero(n)
-    n = n[present]
+    present = np.flatnonzero(span.n)
+    n = span.n[present]
     resolution = np.select([sub_ms[present] > 0, subsecond[present] > 0, with_seconds[present] > 0],
                            [0.000001, 0.001, 1.0], 60.0)
     return pa.table({
@@ -248,7 +243,7 @@ def timestamp_resolution(events: pa.Table) -> pa.Table:
         "share_with_seconds": pa.array(with_seconds[present] / n, pa.float64()),
         "share_subsecond": pa.array(subsecond[present] / n, pa.float64()),
         "resolution_s": pa.array(resolution, pa.float64()),
-        "span_days": pa.array(_epoch_seconds(latest[present] - earliest[present]) / 86400.0, pa.float64()),
+        "span_days": pa.array(span.days(present), pa.float64()),
     })
 
 
@@ -257,23 +252,19 @@ def retention(events: pa.Table, retention_caps: pa.Table, policy_retention: pa.T
     declared retention: ``retention.sql`` (a null agent is a group of its own). Both tables have one row per kind
     (they are made from mappings), so the SQL's left joins add columns, not rows."""
     table, groups = _Grouping.of(events, ("t", "interval_s"))
-    n = np.zeros(groups.size, dtype=np.int64)
+    span = _Span(groups.size)
     first_records = np.zeros(groups.size, dtype=np.int64)  # an agent's first record of a day: no interval
-    latest = np.full(groups.size, np.iinfo(np.int64).min, dtype=np.int64)
-    earliest = np.full(groups.size, np.iinfo(np.int64).max, dtype=np.int64)
     for _, batch in _blocks(table):
         code = groups.codes(batch)
-        t = _view(batch.column("t"))
-        n += np.bincount(code, minlength=groups.size)
+        span.add(code, batch)
         first_records += np.bincount(code[~_valid(batch.column("interval_s"))], minlength=groups.size)
-        np.maximum.at(latest, code, t)
-        np.minimum.at(earliest, code, t)
-    present = np.flatnonzero(n)
+    present = np.flatnonzero(span.n)
     keys = groups.keys(present)
-    span_days = _epoch_seconds(latest[present] - earliest[present]) / 86400.0
-    columns = {**keys, "n_records": pa.array(n[present], pa.int64()),
-               "first_time": pa.array(earliest[present], pa.int64()).cast(table.schema.field("t").type),
-               "last_time": pa.array(latest[present], pa.int64()).cast(table.schema.field("t").type),
+    span_days = span.days(present)
+    time_type = table.schema.field("t").type
+    columns = {**keys, "n_records": pa.array(span.n[present], pa.int64()),
+               "first_time": pa.array(span.earliest[present], pa.int64()).cast(time_type),
+               "last_time": pa.array(span.latest[present], pa.int64()).cast(time_type),
                "span_days": pa.array(span_days, pa.float64()),
                "active_days": pa.array(first_records[present], pa.int64())}
     kinds = keys["kind"].to_pylist()
@@ -290,6 +281,28 @@ def retention(events: pa.Table, retention_caps: pa.Table, policy_retention: pa.T
         columns[over] = pa.array(np.divide(span_days, divisor, where=usable, out=np.zeros_like(span_days)),
                                  pa.float64(), mask=~usable)
     return pa.table(columns)
+
+
+class _Span:
+    """Per group: its rows, and its earliest and latest time (``t``), added block by block."""
+
+    def __init__(self, size: int) -> None:
+        self.n = np.zeros(size, dtype=np.int64)
+        self.earliest = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+        self.latest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+
+    def add(self, code: np.ndarray, batch: pa.RecordBatch) -> np.ndarray:
+        """Count a block's rows (``code``: their groups); its times, in microseconds."""
+        t = _view(batch.column("t"))
+        self.n += np.bincount(code, minlength=len(self.n))
+        np.maximum.at(self.latest, code, t)
+        np.minimum.at(self.earliest, code, t)
+        return t
+
+    def days(self, groups: np.ndarray) -> np.ndarray:
+        """``epoch(max(t) - min(t)) / 86400.0`` of ``groups``, as DuckDB computes it."""
+        days: np.ndarray = _epoch_seconds(self.latest[groups] - self.earliest[groups]) / 86400.0
+        return days
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """A worker process the system stopped (out of memory, most often) is something the user can act on: the
-catalogue's ``worker-lost`` (exit 2, how to give the audit less memory), not a crash report."""
+catalogue's ``worker-lost`` (exit 2, how to give the audit less memory), not a crash report. What the command and
+the local page say of it and of a full disk (``disk-full``, ``test_disk_full.py``)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -51,26 +53,39 @@ def test_only_a_lost_worker_is_worker_lost() -> None:
     assert worker_lost(ValueError("bad")) is None and actionable(ValueError("bad")) is None
 
 
-def test_the_command_says_what_to_do_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    def lost(*args: object, **kwargs: object) -> None:
-        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+#: Errors the user can act on, what the command says of them, and the variable the local page names.
+ACTIONABLE = [
+    (OSError(errno.ENOSPC, "No space left on device"), "no space left on the disk", "TMPDIR"),
+    (BrokenProcessPool("A process in the process pool was terminated abruptly"), "for want of memory",
+     "AUDITOR_MEMORY_LIMIT"),
+]
 
-    monkeypatch.setattr(api, "load", lost)
+
+@pytest.mark.parametrize(("error", "said", "variable"), ACTIONABLE, ids=["disk-full", "worker-lost"])
+def test_the_command_says_what_to_do_with_exit_2(error: Exception, said: str, variable: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(api, "load", failing)
     with pytest.raises(SystemExit) as exit_info:
         main(["--lang", "en", "audit", str(SAMPLES), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert exit_info.value.code == EXIT_USAGE
-    assert "for want of memory" in err and "AUDITOR_MEMORY_LIMIT=256MB" in err and "Traceback" not in err
+    assert said in err and f"{variable}=" in err and "Traceback" not in err
 
 
-def test_the_local_page_says_it_in_its_own_words() -> None:
+@pytest.mark.parametrize(("error", "said", "variable"), ACTIONABLE, ids=["disk-full", "worker-lost"])
+def test_the_local_page_says_it_in_its_own_words(error: Exception, said: str, variable: str) -> None:
+    """``auditor serve``: a job that meets it ends with the page's advice (no command to type), not with the
+    message for a bug."""
     from auditor.serve import work
 
-    def lost(job: work.Job) -> None:
-        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+    def failing(job: work.Job) -> None:
+        raise error
 
-    job = work.start(work.Job(next_url="/"), lost)
+    job = work.start(work.Job(next_url="/"), failing)
     for _ in range(500):
         if job.done:
             break
@@ -78,5 +93,5 @@ def test_the_local_page_says_it_in_its_own_words() -> None:
     assert job.done and job.error is not None
     for lang in ("fr", "en"):
         text = job.error(lang)
-        assert "AUDITOR_MEMORY_LIMIT" in text and "`" not in text and "auditor audit" not in text
+        assert variable in text and "`" not in text and "auditor audit" not in text and "--out" not in text
         assert text != t("serve.error.bug", lang)
