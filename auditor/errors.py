@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,13 +132,8 @@ def worker_lost(error: BaseException) -> UsageError | None:
     (``BrokenProcessPool``): killed by the system, most often for want of memory."""
     from concurrent.futures.process import BrokenProcessPool
 
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, BrokenProcessPool):
-            return UsageError("worker-lost")
-        current = current.__cause__ or current.__context__
+    if any(isinstance(current, BrokenProcessPool) for current in _chain(error)):
+        return UsageError("worker-lost")
     return None
 
 
@@ -147,16 +143,22 @@ def disk_full(error: BaseException) -> UsageError | None:
     A full disk reaches us as OSError(ENOSPC) from Python's own writes, as an OSError without its number from
     pyarrow's writers, and as a ``duckdb.IOException`` when DuckDB spills: the system's message is what they share.
     """
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in _chain(error):
         number = current.errno if isinstance(current, OSError) else None
         if number == errno.ENOSPC or "No space left on device" in str(current):
             path = current.filename if isinstance(current, OSError) and current.filename else tempfile.gettempdir()
             return UsageError("disk-full", path=str(path), folder=tempfile.gettempdir())
-        current = current.__cause__ or current.__context__
     return None
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then the error it was raised from or while handling, and so on (each once)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 @dataclass

@@ -62,14 +62,12 @@ def streaming() -> Iterator[None]:
 def _restore() -> None:
     """glibc's thresholds back, and the free memory at the top of each arena returned (lock held)."""
     global _done
-    if not _done:
+    libc = _glibc()
+    if not _done or libc is None:
         return
-    libc = ctypes.CDLL(None)
-    libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     libc.mallopt(M_MMAP_THRESHOLD, DEFAULT_THRESHOLD)
     libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_THRESHOLD)
-    libc.malloc_trim.argtypes = (ctypes.c_size_t,)
-    libc.malloc_trim(0)
+    _trim(libc)
     _done = False
 
 
@@ -79,14 +77,9 @@ def give_back() -> None:
     import pyarrow as pa  # not on importing this module: see ``single_arena``
 
     pa.default_memory_pool().release_unused()
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION"):
-            return
-        libc = ctypes.CDLL(None)
-    except (AttributeError, OSError, ValueError):
-        return
-    libc.malloc_trim.argtypes = (ctypes.c_size_t,)
-    libc.malloc_trim(0)
+    libc = _glibc()
+    if libc is not None:
+        _trim(libc)
 
 
 def tune_for_streaming() -> bool:
@@ -97,15 +90,11 @@ def tune_for_streaming() -> bool:
             return True
         if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
             return False
-        try:
-            if not os.confstr("CS_GNU_LIBC_VERSION"):
-                return False
-            mallopt = ctypes.CDLL(None).mallopt
-        except (AttributeError, OSError, ValueError):
+        libc = _glibc()
+        if libc is None:
             return False
-        mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-        mallopt.restype = ctypes.c_int
-        _done = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+        _done = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+            libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
         return _done
 
 
@@ -114,11 +103,24 @@ def single_arena() -> None:
     the user set ``MALLOC_ARENA_MAX``."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(M_ARENA_MAX, 1)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (its ``mallopt`` typed), else None."""
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION"):
-            return
-        mallopt = ctypes.CDLL(None).mallopt
+            return None
+        libc = ctypes.CDLL(None)
+        libc.mallopt.argtypes, libc.mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     except (AttributeError, OSError, ValueError):
-        return
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    mallopt(M_ARENA_MAX, 1)
+        return None
+    return libc
+
+
+def _trim(libc: ctypes.CDLL) -> None:
+    """glibc's free memory returned to the system, wherever it lies in the heap."""
+    libc.malloc_trim.argtypes = (ctypes.c_size_t,)
+    libc.malloc_trim(0)
