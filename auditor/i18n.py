@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("fr", "en")
+#: libyaml's safe loader where PyYAML has it: the catalogue is read at every start (0.22 s in pure Python, 0.02).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LANG = "fr"
 
 
@@ -25,7 +27,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     files = sorted((f for f in resources.files("auditor.locale").iterdir() if f.name.endswith(".yaml")),
                    key=lambda f: f.name)
     for file in files:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
         if not isinstance(data, dict):  # pragma: no cover - the files are ours
             raise RuntimeError(f"auditor/locale/{file.name} must be a mapping")
         twice = sorted(set(data) & set(merged))

@@ -80,7 +80,18 @@ def as_json(view: dict[str, Any]) -> str:
     for tool in data.get("tools", []):
         tool.pop("charts", None)
     validate(data)
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return indented_json(data)
+
+
+def indented_json(data: Any) -> str:
+    """``data`` as sorted, two-space indented JSON text, by ``orjson``: the standard library's encoder is pure Python
+    as soon as it indents (1 ms of a personal report's 5); integers beyond 64 bits are left to it."""
+    import orjson
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode("utf-8") + "\n"
+    except orjson.JSONEncodeError:
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 @cache
@@ -99,39 +110,26 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 @cache
-def _finding_validator() -> jsonschema.protocols.Validator:
-    """The schema's ``finding`` definition on its own (with the definitions it refers to)."""
-    schema = report_schema()
-    finding = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/finding"}
-    return jsonschema.validators.validator_for(schema)(finding)
+def _compiled() -> Any:
+    """The schema compiled by ``jsonschema-rs`` (Rust): a personal report checked in 0.01 ms instead of 3 ms,
+    which was a fifth of writing one (2,000 reports of a 10 M-fix audit)."""
+    import jsonschema_rs
 
-
-#: Findings already checked in this process, by their JSON text: a finding is most of a report's nodes and the
-#: same text recurs in every report that has it (a personal report lists each of its tools' findings twice).
-_CHECKED_FINDINGS: set[str] = set()
-_CHECKED_MAX = 100_000
+    return jsonschema_rs.validator_for(report_schema())
 
 
 def validate(data: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` unless ``data`` follows ``schemas/report.schema.json``.
 
-    The same check as validating the whole document: the findings lists, whose items the schema checks only
-    against its ``finding`` definition, are checked item by item, each distinct finding once per process, and the
-    rest of the document with those lists emptied.
+    Checked by the compiled schema; a document it refuses is checked again by ``jsonschema``, whose error says
+    what is wrong and where (the compiled one's message is raised should the two ever disagree).
     """
-    tools, findings = data.get("tools"), data.get("findings")
-    if not (isinstance(tools, list) and isinstance(findings, list)
-            and all(isinstance(tool, dict) and isinstance(tool.get("findings"), list) for tool in tools)):
-        _validator().validate(data)  # not the usual shape: the plain check says what is wrong, and where
+    compiled = _compiled()
+    if compiled.is_valid(data):
         return
-    _validator().validate({**data, "findings": [], "tools": [{**tool, "findings": []} for tool in tools]})
-    for finding in [*findings, *(finding for tool in tools for finding in tool["findings"])]:
-        text = json.dumps(finding, ensure_ascii=False, sort_keys=True)
-        if text not in _CHECKED_FINDINGS:
-            _finding_validator().validate(finding)
-            if len(_CHECKED_FINDINGS) >= _CHECKED_MAX:
-                _CHECKED_FINDINGS.clear()
-            _CHECKED_FINDINGS.add(text)
+    _validator().validate(data)
+    first = next(iter(compiled.iter_errors(data)))
+    raise jsonschema.ValidationError(first.message, path=list(first.instance_path))
 
 
 def render(view: dict[str, Any], fmt: str) -> str:
