@@ -5,7 +5,9 @@ For each format it writes a synthetic export (``auditor.synth.scale``: 10 M posi
 measures, each in its own process and ``--repeat`` times, on the same file:
 
 * ``pyarrow`` — ``pyarrow.csv.read_csv`` of the file (Squid: its lines, split with ``ascii_split_whitespace``);
-* ``duckdb`` — one per-agent metric computed by DuckDB straight from the file (benchmarks/tasks.py);
+* ``duckdb`` — one per-agent metric computed by DuckDB straight from the file (benchmarks/tasks.py): records and
+  first and last time per agent (the issue's baseline);
+* ``duckdb-window`` — a windowed one, the sampling interval (median time between an agent's consecutive records);
 * ``pipeline`` — ``api.load`` + ``engine.audit``: detect, parse, canonical tables, every metric and rule;
 * ``workspace`` — the same, the input forced into a Parquet workspace (out of core);
 * ``audit`` — ``auditor audit FILE --out DIR --format json`` end to end (reports included).
@@ -56,18 +58,18 @@ def run(task: str, fmt: str, path: Path, *extra: Path, timeout: float = 3600) ->
 
 def _show(fmt: str, rows: int, results: dict[str, list[dict[str, Any]]]) -> None:
     print(f"\n## {fmt}: {rows:,} rows")
-    print(f"{'task':<10} {'run':>4} {'seconds':>9} {'peak RSS':>10}")
+    print(f"{'task':<13} {'run':>4} {'seconds':>9} {'peak RSS':>10}")
     for task, runs in results.items():
         for i, r in enumerate(runs, start=1):
             if "error" in r:
-                print(f"{task:<10} {i:>4}   failed: {r['error']}")
+                print(f"{task:<13} {i:>4}   failed: {r['error']}")
             else:
-                print(f"{task:<10} {i:>4} {r['seconds']:>9.2f} {r['peak_rss'] / 2**20:>8.0f} MB")
+                print(f"{task:<13} {i:>4} {r['seconds']:>9.2f} {r['peak_rss'] / 2**20:>8.0f} MB")
     best = {t: min((r["seconds"] for r in runs if "seconds" in r), default=None) for t, runs in results.items()}
     for measured in ("pipeline", "workspace", "audit"):
         if best.get(measured) is None:
             continue
-        for baseline in ("pyarrow", "duckdb"):
+        for baseline in ("pyarrow", "duckdb", "duckdb-window"):
             if best.get(baseline):
                 target = dict(TARGETS[fmt]).get(baseline)
                 goal = f" (target ≤ {target})" if target and measured == "pipeline" else ""
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the issue's sizes (default 1)")
     parser.add_argument("--formats", default=",".join(SIZES), help="comma-separated formats")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (default 2)")
-    parser.add_argument("--tasks", default="pyarrow,duckdb,pipeline,audit", help="comma-separated tasks")
+    parser.add_argument("--tasks", default="pyarrow,duckdb,duckdb-window,pipeline,audit", help="comma-separated tasks")
     parser.add_argument("--memory", action="store_true", help="pipeline peak RSS at 1x, 2x, 5x the input")
     parser.add_argument("--reports", action="store_true",
                         help="also personal HTML reports for 2,000 agents (benchmarks.reports, its own process)")
