@@ -85,7 +85,8 @@ def as_json(view: dict[str, Any]) -> str:
 
 def indented_json(data: Any) -> str:
     """``data`` as sorted, two-space indented JSON text, by ``orjson``: the standard library's encoder is pure Python
-    as soon as it indents (1 ms of a personal report's 5); integers beyond 64 bits are left to it."""
+    as soon as it indents (1 ms of a personal report's 5); integers beyond 64 bits are left to it. A NaN or an
+    infinity is written ``null`` (the standard library wrote ``NaN``, which JSON readers refuse)."""
     import orjson
 
     try:

@@ -28,3 +28,7 @@ def test_indented_json_reads_back_as_the_document(document: Any) -> None:
                     max_leaves=30))
 def test_without_floats_the_bytes_are_the_standard_library_s(document: Any) -> None:
     assert indented_json(document) == json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def test_a_value_json_cannot_hold_is_written_null() -> None:
+    assert indented_json({"median": float("nan"), "max": float("inf")}) == '{\n  "max": null,\n  "median": null\n}\n'
