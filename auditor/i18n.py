@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("fr", "en")
+DEFAULT_LANG = "fr"
 #: libyaml's safe loader where PyYAML has it: the catalogue is read at every start (0.22 s in pure Python, 0.02).
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-DEFAULT_LANG = "fr"
 
 
 @lru_cache(maxsize=1)

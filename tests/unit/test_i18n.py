@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+from importlib import resources
+
+import yaml
 
 from auditor.errors import ALL_IDS, InputError
 from auditor.i18n import LANGUAGES, catalogue
@@ -27,3 +30,11 @@ def test_input_error_names_file_and_line_in_both_languages() -> None:
     error = InputError("csv-header-missing", "export.csv", 12)
     assert error.render("fr").startswith("export.csv, ligne 12 :")
     assert error.render("en").startswith("export.csv, line 12:")
+
+
+def test_the_catalogue_reads_the_same_with_libyaml_as_in_pure_python() -> None:
+    merged: dict[str, dict[str, str]] = {}
+    for file in resources.files("auditor.locale").iterdir():
+        if file.name.endswith(".yaml"):
+            merged.update(yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
+    assert catalogue() == merged
