@@ -6,6 +6,7 @@ imports are done before the clock starts: what is timed is the work on the file,
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: The per-agent metric of the DuckDB baselines: rows, first and last time per agent, from the file itself.
 DUCKDB_METRIC = {
@@ -67,20 +69,12 @@ def pyarrow_read(fmt: str, path: Path) -> None:
     pv.read_csv(path, parse_options=pv.ParseOptions(delimiter=delimiter))
 
 
-def duckdb_metric(fmt: str, path: Path) -> None:
+def duckdb_query(queries: dict[str, str], fmt: str, path: Path) -> Any:
+    """A DuckDB baseline: the query of ``fmt`` in ``queries`` run on the file, its result as an Arrow table."""
     import duckdb
 
-    con = duckdb.connect(":memory:")
-    con.sql(DUCKDB_METRIC[fmt], params={"path": str(path)}).to_arrow_table()
-    con.close()
-
-
-def duckdb_window(fmt: str, path: Path) -> None:
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    con.sql(DUCKDB_WINDOW[fmt], params={"path": str(path)}).to_arrow_table()
-    con.close()
+    with duckdb.connect(":memory:") as con:
+        return con.sql(queries[fmt], params={"path": str(path)}).to_arrow_table()
 
 
 def auditor_audit(fmt: str, path: Path, out: Path) -> None:
@@ -123,8 +117,8 @@ def generate(fmt: str, path: Path, rows: Path, agents: Path) -> None:
 
 TASKS: dict[str, Callable[..., None]] = {
     "pyarrow": pyarrow_read,
-    "duckdb": duckdb_metric,
-    "duckdb-window": duckdb_window,
+    "duckdb": functools.partial(duckdb_query, DUCKDB_METRIC),
+    "duckdb-window": functools.partial(duckdb_query, DUCKDB_WINDOW),
     "audit": auditor_audit,
     "pipeline": auditor_load_audit,
     "workspace": auditor_workspace_audit,
