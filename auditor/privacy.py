@@ -16,6 +16,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from auditor.errors import UsageError
@@ -47,6 +48,7 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
+@lru_cache(maxsize=1 << 16)  # the committee report names each agent under several findings
 def pseudonym(identifier: str, key: bytes, prefix: str = "A-") -> str:
     digest = hmac.new(key, identifier.strip().encode("utf-8"), hashlib.sha256).digest()
     return prefix + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]

@@ -199,39 +199,37 @@ def _cell(degrees: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return cells
 
 
-def fixes(table: pa.Table) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any],
-                                    np.ndarray[Any, Any]]:
-    """(UTC µs, Paris wall-clock µs, lat, lon) of the fixes with a time and both coordinates, in input order."""
-    full = pc.and_(pc.and_(pc.is_valid(table.column("time")), pc.is_valid(table.column("lat"))),
-                   pc.is_valid(table.column("lon")))
-    rows = table.select(["time", "lat", "lon"]).filter(full)
-    return (utc_micros(rows.column("time")), local_micros(rows.column("time")),
-            np.asarray(rows.column("lat").to_numpy(), dtype=np.float64),
-            np.asarray(rows.column("lon").to_numpy(), dtype=np.float64))
+class Fixes:
+    """The fixes with a time and both coordinates, in input order, read once for every figure drawn from them:
+    ``utc`` and ``local`` (Paris wall clock) in microseconds, ``lat`` and ``lon`` in degrees."""
 
+    def __init__(self, table: pa.Table) -> None:
+        full = pc.and_(pc.and_(pc.is_valid(table.column("time")), pc.is_valid(table.column("lat"))),
+                       pc.is_valid(table.column("lon")))
+        rows = table.select(["time", "lat", "lon"]).filter(full)
+        self.utc, self.local = utc_micros(rows.column("time")), local_micros(rows.column("time"))
+        self.lat = np.asarray(rows.column("lat").to_numpy(), dtype=np.float64)
+        self.lon = np.asarray(rows.column("lon").to_numpy(), dtype=np.float64)
 
-def home_cell(table: pa.Table) -> tuple[float, float, int] | None:
-    """The ~1 km cell where most night-time fixes fall (22:00–06:00): where the employer can guess you live."""
-    _, local, lat, lon = fixes(table)
-    hour = (local % DAY_US) // HOUR_US
-    night = (hour >= NIGHT[0]) | (hour < NIGHT[1])
-    if not np.any(night):
-        return None
-    cell_lat, cell_lon = _cell(lat[night]), _cell(lon[night])
-    order = np.lexsort((cell_lon, cell_lat))  # by (lat, lon): the first of equal counts wins, as sorted() does
-    cell_lat, cell_lon = cell_lat[order], cell_lon[order]
-    starts = np.flatnonzero(np.r_[True, (cell_lat[1:] != cell_lat[:-1]) | (cell_lon[1:] != cell_lon[:-1])])
-    counts = np.diff(np.r_[starts, len(cell_lat)])
-    best = int(np.argmax(counts))
-    return round(cell_lat[starts[best]].item(), 2), round(cell_lon[starts[best]].item(), 2), int(counts[best])
+    def home_cell(self) -> tuple[float, float, int] | None:
+        """The ~1 km cell where most night-time fixes fall (22:00–06:00): where the employer can guess you live."""
+        hour = (self.local % DAY_US) // HOUR_US
+        night = (hour >= NIGHT[0]) | (hour < NIGHT[1])
+        if not np.any(night):
+            return None
+        cell_lat, cell_lon = _cell(self.lat[night]), _cell(self.lon[night])
+        order = np.lexsort((cell_lon, cell_lat))  # by (lat, lon): the first of equal counts wins, as sorted() does
+        cell_lat, cell_lon = cell_lat[order], cell_lon[order]
+        starts = np.flatnonzero(np.r_[True, (cell_lat[1:] != cell_lat[:-1]) | (cell_lon[1:] != cell_lon[:-1])])
+        counts = np.diff(np.r_[starts, len(cell_lat)])
+        best = int(np.argmax(counts))
+        return round(cell_lat[starts[best]].item(), 2), round(cell_lon[starts[best]].item(), 2), int(counts[best])
 
-
-def trail_points(table: pa.Table, iso_day: str) -> list[tuple[float, float]]:
-    """(lat, lon) of the fixes of that (Paris) day, in time order."""
-    utc, local, lat, lon = fixes(table)
-    mine = local // DAY_US == (date.fromisoformat(iso_day) - _EPOCH.date()).days
-    order = np.argsort(utc[mine], kind="stable")
-    return list(zip(lat[mine][order].tolist(), lon[mine][order].tolist(), strict=True))
+    def trail(self, iso_day: str) -> list[tuple[float, float]]:
+        """(lat, lon) of the fixes of that (Paris) day, in time order."""
+        mine = self.local // DAY_US == (date.fromisoformat(iso_day) - _EPOCH.date()).days
+        order = np.argsort(self.utc[mine], kind="stable")
+        return list(zip(self.lat[mine][order].tolist(), self.lon[mine][order].tolist(), strict=True))
 
 
 def count_distinct_texts(table: pa.Table, name: str) -> int:

@@ -102,6 +102,7 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
     ]
     column = facts.main_time(kind, rows)
     times = facts.Moments(rows, column)
+    fixes = facts.Fixes(rows) if kind == "positions" else None
     first, last = (times.at(0), times.at(len(times) - 1)) if len(times) else (None, None)
     view: dict[str, Any] = {
         "tool": tool,
@@ -117,7 +118,7 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
         "examples": _examples(schema, rows, column, present, others, lang),
         "precision": _precision(kind, rows, times, lang),
         "resolution": times.resolution() if len(times) else None,
-        "derived": _derived(kind, rows, times, lang),
+        "derived": _derived(kind, rows, times, fixes, lang),
         "grid": times.weekday_hour(),
         "figures": [],
         "charts": {},
@@ -136,8 +137,8 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
         view["charts"]["grid"] = charts.weekday_grid(view["grid"], lang)
         if day:
             view["charts"]["timeline"] = charts.day_timeline(facts.day_text(day, lang), in_day, lang)
-    if kind == "positions" and day:  # the figure always (the picture's text), the picture for HTML only
-        pts = facts.trail_points(rows, day)
+    if fixes is not None and day:  # the figure always (the picture's text), the picture for HTML only
+        pts = fixes.trail(day)
         if with_svg:
             view["charts"]["trail"] = charts.trail(pts, lang)
         view["figures"].append(t("report.figure.trail", lang, day=facts.day_text(day, lang), n=len(pts)))
@@ -204,7 +205,7 @@ def _precision(kind: str, rows: pa.Table, times: facts.Moments, lang: str) -> li
     return out
 
 
-def _derived(kind: str, rows: pa.Table, times: facts.Moments, lang: str) -> list[str]:
+def _derived(kind: str, rows: pa.Table, times: facts.Moments, fixes: facts.Fixes | None, lang: str) -> list[str]:
     out = []
     if len(times):
         out.append(t("report.derived.outside", lang, n=times.outside_hours(), total=len(times)))
@@ -217,8 +218,8 @@ def _derived(kind: str, rows: pa.Table, times: facts.Moments, lang: str) -> list
         if served:
             out.append(t("report.derived.service", lang, n=len(served),
                          median=number(facts.median(served) or 0, lang)))
-    if kind == "positions":
-        home = facts.home_cell(rows)
+    if fixes is not None:
+        home = fixes.home_cell()
         if home:
             out.append(t("report.derived.home", lang, lat=home[0], lon=home[1], n=home[2]))
     if kind == "web_requests" and "domain" in rows.column_names:

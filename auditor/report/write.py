@@ -8,7 +8,6 @@ links to every personal report, for whoever ran the audit to hand each person th
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import re
@@ -154,8 +153,7 @@ def write_all(dataset: Dataset, result: AuditResult, out: Path, options: Options
     written = write_view(view, out / "committee", options.formats)
     write_findings_csv(view, out / "committee-findings.csv")
     written.append(out / "committee-findings.csv")
-    findings = json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
-    write_text(out / "findings.json", findings)
+    write_text(out / "findings.json", render.indented_json(render.plain_json(result.to_dict())))
     written.append(out / "findings.json")
     index = ReportIndex(dataset, result)
     links = []

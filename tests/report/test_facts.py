@@ -114,9 +114,9 @@ def test_moments_give_the_figures_of_the_list_of_datetimes(seed: int, n: int) ->
         in_day = [t for t in times if t.date().isoformat() == day]
         assert moments.on_day(day) == [t.replace(tzinfo=None) for t in in_day]
         rows = table.to_pylist()
-        assert facts.trail_points(table, day) == _trail(rows, day)
+        assert facts.Fixes(table).trail(day) == _trail(rows, day)
     assert moments.sampling_interval_s() == _sampling_interval_s(times)
-    assert facts.home_cell(table) == _home_cell(table.to_pylist())
+    assert facts.Fixes(table).home_cell() == _home_cell(table.to_pylist())
     accuracy = [v for v in table.column("accuracy_m").to_pylist() if v is not None]
     assert facts.column_median(table, "accuracy_m") == (statistics.median(accuracy) if accuracy else None)
 
