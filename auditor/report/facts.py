@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,8 +30,10 @@ HOME_CELL_DEG = 0.01
 
 
 def groups(table: pa.Table) -> list[tuple[str, pa.Table]]:
-    """(tool, rows of that tool), sorted by tool."""
+    """(tool, rows of that tool), sorted by tool (a person's rows of one tool, the usual case, are not copied)."""
     tools = sorted(t for t in pc.unique(table.column("tool")).to_pylist() if t is not None)
+    if len(tools) == 1 and table.column("tool").null_count == 0:
+        return [(tools[0], table)]
     return [(tool, table.filter(pc.equal(table.column("tool"), pa.scalar(tool, pa.string())))) for tool in tools]
 
 
@@ -63,6 +66,31 @@ def local_micros(column: pa.ChunkedArray[Any] | pa.Array[Any]) -> np.ndarray[Any
     return np.asarray(filled.to_numpy(), dtype=np.int64)
 
 
+#: (UTC µs, Paris wall-clock µs, has a value) of each row of a time column.
+Instants = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]
+
+
+def instants(column: pa.ChunkedArray[Any] | pa.Array[Any]) -> Instants:
+    """(UTC µs, Paris wall-clock µs, has a value) of every row of a time column, in three Arrow calls (what lies
+    under a missing value is meaningless: callers keep the rows that have one)."""
+    utc = column.cast(pa.timestamp("us", tz="UTC"))
+    if isinstance(utc, pa.ChunkedArray):
+        utc = utc.combine_chunks()
+    compute: Any = pc  # the stubs type local_timestamp for naive times only
+    local = compute.local_timestamp(utc.cast(pa.timestamp("us", tz=LOCAL.key)))
+    valid = np.ones(len(utc), dtype=bool) if not utc.null_count else \
+        np.asarray(utc.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return _int64s(utc), _int64s(local), valid
+
+
+def _int64s(array: pa.Array[Any]) -> np.ndarray[Any, Any]:
+    """A timestamp array's microseconds, a view of its buffer."""
+    data = array.buffers()[1]
+    if data is None or not len(array):
+        return np.zeros(len(array), dtype=np.int64)
+    return np.frombuffer(memoryview(data), dtype=np.int64, count=len(array), offset=array.offset * 8)
+
+
 #: Microseconds in a minute, an hour and a day.
 MINUTE_US, HOUR_US, DAY_US = 60_000_000, 3_600_000_000, 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
@@ -78,16 +106,16 @@ class Moments:
     moments' UTC microseconds in that order. Every figure below is the one the list of datetimes gives.
     """
 
-    def __init__(self, table: pa.Table, column: str | None) -> None:
+    def __init__(self, table: pa.Table, column: str | None, found: Instants | None = None) -> None:
+        """``found``: ``instants`` of that column, when the caller has them."""
         if column is None:
             self.local = self.utc = np.zeros(0, dtype=np.int64)
             return
-        values = table.column(column)
-        valid = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-        local = local_micros(values)[valid]
+        utc, local, valid = found or instants(table.column(column))
+        local = local[valid]
         order = np.argsort(local, kind="stable")
         self.local = local[order]
-        self.utc = utc_micros(values)[order]
+        self.utc = utc[valid][order]
 
     def __len__(self) -> int:
         return len(self.local)
@@ -96,6 +124,7 @@ class Moments:
         """The ``i``-th moment as ``local_times`` gives it (an aware Paris datetime)."""
         return (_EPOCH_UTC + timedelta(microseconds=int(self.utc[i]))).astimezone(LOCAL)
 
+    @cached_property
     def resolution(self) -> str:
         """'subsecond', 'seconds' or 'minutes': the finest unit the tool writes down."""
         if np.any(self.local % 1_000_000):
@@ -203,13 +232,15 @@ class Fixes:
     """The fixes with a time and both coordinates, in input order, read once for every figure drawn from them:
     ``utc`` and ``local`` (Paris wall clock) in microseconds, ``lat`` and ``lon`` in degrees."""
 
-    def __init__(self, table: pa.Table) -> None:
-        full = pc.and_(pc.and_(pc.is_valid(table.column("time")), pc.is_valid(table.column("lat"))),
-                       pc.is_valid(table.column("lon")))
-        rows = table.select(["time", "lat", "lon"]).filter(full)
-        self.utc, self.local = utc_micros(rows.column("time")), local_micros(rows.column("time"))
-        self.lat = np.asarray(rows.column("lat").to_numpy(), dtype=np.float64)
-        self.lon = np.asarray(rows.column("lon").to_numpy(), dtype=np.float64)
+    def __init__(self, table: pa.Table, found: Instants | None = None) -> None:
+        """``found``: ``instants`` of the ``time`` column, when the caller has them (not changed)."""
+        utc, local, valid = found or instants(table.column("time"))
+        full = valid.copy()
+        lat, lon = (np.asarray(table.column(name).to_numpy(), dtype=np.float64) for name in ("lat", "lon"))
+        for name in ("lat", "lon"):
+            if table.column(name).null_count:
+                full &= np.asarray(table.column(name).is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        self.utc, self.local, self.lat, self.lon = utc[full], local[full], lat[full], lon[full]
 
     def home_cell(self) -> tuple[float, float, int] | None:
         """The ~1 km cell where most night-time fixes fall (22:00–06:00): where the employer can guess you live."""

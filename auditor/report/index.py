@@ -33,6 +33,7 @@ class ReportIndex:
         if batch:
             dataset.index_by_agent()  # now, so that forked workers share it instead of each building its own
         self.identifiers: list[str] = dataset.agents()
+        self.identifier_set = frozenset(self.identifiers)
         self.sources = dataset.files_of()
         retention = result.metrics.get("retention")
         self.retention: dict[str, list[dict[str, Any]]] = {}

@@ -7,6 +7,7 @@ person's own values; values equal to another identifier are masked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -62,7 +63,7 @@ def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, w
     """
     person = as_person(who)
     index = index or ReportIndex(dataset, result, batch=False)
-    others = set(index.identifiers) - set(person.identifiers)
+    others = _Others(index.identifier_set, frozenset(person.identifiers))
     tables = agent_tables(dataset, person, index)
     tools = [
         _tool_view(kind, tool, rows, lang, others, with_svg)
@@ -93,7 +94,18 @@ def build(dataset: Dataset, result: AuditResult, who: Person | str, lang: str, w
     }
 
 
-def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str], with_svg: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Others:
+    """The identifiers of everyone but the person (a question asked of a few cells; not a copy of thousands)."""
+
+    everyone: frozenset[str]
+    mine: frozenset[str]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.everyone and value not in self.mine
+
+
+def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: _Others, with_svg: bool) -> dict[str, Any]:
     schema = schemas.get(kind)
     present = facts.non_null_fields(rows)
     fields = [
@@ -101,8 +113,9 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
         for f in schema.fields if f.name in present and f.name not in ("tool", "source_file", "source_row")
     ]
     column = facts.main_time(kind, rows)
-    times = facts.Moments(rows, column)
-    fixes = facts.Fixes(rows) if kind == "positions" else None
+    found = facts.instants(rows.column(column)) if column else None
+    times = facts.Moments(rows, column, found)
+    fixes = facts.Fixes(rows, found if column == "time" else None) if kind == "positions" else None
     first, last = (times.at(0), times.at(len(times) - 1)) if len(times) else (None, None)
     view: dict[str, Any] = {
         "tool": tool,
@@ -117,7 +130,7 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: set[str]
         "fields": fields,
         "examples": _examples(schema, rows, column, present, others, lang),
         "precision": _precision(kind, rows, times, lang),
-        "resolution": times.resolution() if len(times) else None,
+        "resolution": times.resolution if len(times) else None,
         "derived": _derived(kind, rows, times, fixes, lang),
         "grid": times.weekday_hour(),
         "figures": [],
@@ -170,7 +183,7 @@ def _retention(index: ReportIndex, person: Person, view: dict[str, Any], lang: s
 
 
 def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, present: list[str],
-              others: set[str], lang: str) -> dict[str, Any]:
+              others: _Others, lang: str) -> dict[str, Any]:
     names = [f.name for f in schema.fields if f.name in present and f.name not in HIDDEN_COLUMNS]
     masked = {f.name for f in schema.fields if f.sensitivity in MASKED or f.name in FREE_TEXT}
     first = rows.take(pc.sort_indices(rows, [(column, "ascending")])[:EXAMPLES]) if column else rows
@@ -193,7 +206,7 @@ def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, pr
 def _precision(kind: str, rows: pa.Table, times: facts.Moments, lang: str) -> list[str]:
     out = []
     if len(times):
-        out.append(t(f"report.precision.{times.resolution()}", lang))
+        out.append(t(f"report.precision.{times.resolution}", lang))
     if "accuracy_m" in rows.column_names:
         acc = facts.column_median(rows, "accuracy_m")
         if acc is not None:

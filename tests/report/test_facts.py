@@ -105,7 +105,7 @@ def test_moments_give_the_figures_of_the_list_of_datetimes(seed: int, n: int) ->
     assert [moments.at(i) for i in range(len(moments))] == times
     assert [moments.at(i).isoformat() for i in range(len(moments))] == [t.isoformat() for t in times]
     if times:
-        assert moments.resolution() == _resolution(times)
+        assert moments.resolution == _resolution(times)
     assert moments.outside_hours() == _outside_hours(times)
     assert moments.weekday_hour() == _weekday_hour(times)
     day = moments.busiest_day()
