@@ -66,6 +66,7 @@ class Dataset:
     workspace: Path | None = None
     _keep: Any = field(default=None, repr=False, compare=False)  # a temporary workspace lives as long as this
     _by_agent: dict[str, AgentIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _identified: pa.Table | None = field(default=None, init=False, repr=False, compare=False)
 
     def kinds(self) -> list[str]:
         """The kinds present, sorted (never reads a table)."""
@@ -73,8 +74,7 @@ class Dataset:
 
     def agents(self) -> list[str]:
         if self.workspace is not None:
-            rows = self.sql(" UNION ".join(f"SELECT DISTINCT agent FROM {kind}" for kind in self.tables))
-            return sorted(v for v in rows.column("agent").to_pylist() if v is not None) if self.tables else []
+            return sorted({v for v in self._identifiers().column("agent").to_pylist() if v is not None})
         found: set[str] = set()
         for table in self.tables.values():
             found.update(v for v in pc.unique(table.column("agent")).to_pylist() if v is not None)
@@ -112,14 +112,23 @@ class Dataset:
     def files_of(self) -> dict[str, list[tuple[str | None, str]]]:
         """The (tool, input file) pairs each identifier's rows came from, in one query over every kind."""
         found: dict[str, list[tuple[str | None, str]]] = {}
-        if not self.tables:
-            return found
-        rows = self.sql(" UNION ".join(f"SELECT DISTINCT agent, tool, source_file FROM {kind} WHERE agent IS NOT NULL"
-                                       for kind in self.kinds()))
+        rows = self._identifiers()
         for agent, tool, file in zip(*(rows.column(n).to_pylist() for n in ("agent", "tool", "source_file")),
                                      strict=True):
-            found.setdefault(agent, []).append((tool, file))
+            if agent is not None:
+                found.setdefault(agent, []).append((tool, file))
         return found
+
+    def _identifiers(self) -> pa.Table:
+        """Every distinct (agent, tool, source_file) of every kind, from one scan kept for the dataset's life:
+        ``agents``, ``tool_agents`` and ``files_of`` read it (three scans of a workspace's files before, 0.25 s of
+        the reports' preparation at 10 M fixes)."""
+        if self._identified is None:
+            columns = {"agent": pa.string(), "tool": pa.string(), "source_file": pa.string()}
+            self._identified = self.sql(" UNION ".join(
+                f"SELECT DISTINCT agent, tool, source_file FROM {kind}" for kind in self.kinds())) if self.tables \
+                else pa.schema(columns).empty_table()
+        return self._identified
 
     def filtered_rows(self, kind: str, agents: Iterable[str]) -> pa.Table:
         """The rows ``rows_of`` gives, by one filtered read of the kind instead of through the per-agent index.
@@ -153,12 +162,10 @@ class Dataset:
         """Every (tool, agent) pair present (neither missing)."""
         if self.workspace is None:
             return tool_agent_pairs(self.tables.values())
-        if not self.tables:
-            return set()
-        rows = self.sql(" UNION ".join(f"SELECT DISTINCT tool, agent FROM {kind} WHERE tool IS NOT NULL "
-                                       "AND agent IS NOT NULL" for kind in self.tables))
+        rows = self._identifiers()
         return {(str(tool), str(agent)) for tool, agent in zip(rows.column("tool").to_pylist(),
-                                                               rows.column("agent").to_pylist(), strict=True)}
+                                                               rows.column("agent").to_pylist(), strict=True)
+                if tool is not None and agent is not None}
 
     def _agent_index(self, kind: str) -> AgentIndex:
         if kind not in self.tables:
