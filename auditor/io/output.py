@@ -28,13 +28,13 @@ def ensure_dir(path: Path) -> Path:
 
 
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target``; renamed onto it only if the block succeeds."""
+def _replacing(target: Path) -> Iterator[tuple[int, str]]:
+    """A new temporary file beside ``target`` (its descriptor and path), renamed onto it only if the block
+    succeeds, removed otherwise."""
     ensure_dir(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
     try:
-        yield Path(tmp)
+        yield fd, tmp
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     except BaseException:
@@ -43,19 +43,19 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target``; renamed onto it only if the block succeeds."""
+    with _replacing(target) as (fd, tmp):
+        os.close(fd)
+        yield Path(tmp)
+
+
+@contextmanager
 def atomic_open(target: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[str]]:
-    """``atomic_path`` for a text written through one handle: the temporary file stays open from its creation
+    """``atomic_path`` for a text written through one handle: the temporary file's own, open from its creation
     (a third of the system calls; a batch of personal reports writes thousands of small files)."""
-    ensure_dir(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with open(fd, mode, encoding=encoding, newline="") as handle:
-            yield handle
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _replacing(target) as (fd, _), open(fd, mode, encoding=encoding, newline="") as handle:
+        yield handle
 
 
 def write_text(target: Path, text: str) -> None:

@@ -51,21 +51,6 @@ def local_times(table: pa.Table, column: str | None) -> list[datetime]:
     return sorted(v.astimezone(LOCAL) for v in table.column(column).to_pylist() if v is not None)
 
 
-def utc_micros(column: pa.ChunkedArray[Any] | pa.Array[Any]) -> np.ndarray[Any, Any]:
-    """Microseconds since the epoch (UTC) of a time column's values (missing values are left out)."""
-    values = pc.drop_null(column).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
-    return np.asarray(values.to_numpy(), dtype=np.int64)
-
-
-def local_micros(column: pa.ChunkedArray[Any] | pa.Array[Any]) -> np.ndarray[Any, Any]:
-    """Paris wall-clock time of a time column's values, as microseconds since 1970-01-01 00:00 (nulls kept as
-    the smallest int64: callers mask them)."""
-    compute: Any = pc  # the stubs type local_timestamp for naive times only
-    local = compute.local_timestamp(column.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=LOCAL.key)))
-    filled = compute.fill_null(local.cast(pa.int64()), pa.scalar(np.iinfo(np.int64).min, pa.int64()))
-    return np.asarray(filled.to_numpy(), dtype=np.int64)
-
-
 #: (UTC µs, Paris wall-clock µs, has a value) of each row of a time column.
 Instants = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]
 
@@ -196,9 +181,8 @@ def appointment_pauses(table: pa.Table) -> list[float]:
     """Minutes between the end of one appointment and the start of the next, the same day (wall clock)."""
     if "end" not in table.column_names:
         return []
-    start, end = local_micros(table.column("start")), local_micros(table.column("end"))
-    both = np.asarray(pc.and_(pc.is_valid(table.column("start")), pc.is_valid(table.column("end")))
-                      .to_numpy(zero_copy_only=False), dtype=bool)
+    (_, start, has_start), (_, end, has_end) = instants(table.column("start")), instants(table.column("end"))
+    both = has_start & has_end
     start, end = start[both], end[both]
     order = np.lexsort((end, start))  # sorted by (start, end), as the pairs of datetimes sort
     start, end = start[order], end[order]
@@ -217,9 +201,9 @@ def durations_min(table: pa.Table, start: str, end: str) -> list[float]:
 
 def utc_pairs(table: pa.Table, start: str, end: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """UTC microseconds of the rows where both ``start`` and ``end`` are present."""
-    both = pc.and_(pc.is_valid(table.column(start)), pc.is_valid(table.column(end)))
-    rows = table.select([start, end]).filter(both)
-    return utc_micros(rows.column(start)), utc_micros(rows.column(end))
+    (first, _, has_first), (last, _, has_last) = instants(table.column(start)), instants(table.column(end))
+    both = has_first & has_last
+    return first[both], last[both]
 
 
 def _cell(degrees: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

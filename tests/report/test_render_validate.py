@@ -95,4 +95,3 @@ def test_validate_checks_committee_views_too(audited: Audited) -> None:
     assert _ok(data) and _plain_ok(data)
     data["findings"][0]["pseudonyms"] = ["not a pseudonym"]
     assert not _ok(data) and not _plain_ok(data)
-
