@@ -256,22 +256,44 @@ def _bigint(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def _text(column: pa.ChunkedArray[Any]) -> list[pa.Array[Any]]:
-    if column.type != _TEXT:
+    """A text column's chunks: plain text, or dictionary-encoded as a bucket's columns are."""
+    if column.type != _TEXT and not pa.types.is_dictionary(column.type):
         column = column.cast(_TEXT)
     return list(column.chunks)
 
 
 def _codes(chunks: list[list[pa.Array[Any]]], keep: np.ndarray) -> tuple[np.ndarray, pa.Array[Any]]:
-    """One dictionary for a text column of every kind: the kept rows' codes (-1 for null) and the values."""
+    """One dictionary for a text column of every kind: the kept rows' codes (-1 for null) and the values, in the
+    order they first appear."""
     flat = [chunk for kind in chunks for chunk in kind]
     if not flat:
         return np.zeros(0, dtype=np.int32), pa.array([], _TEXT)
+    if any(pa.types.is_dictionary(chunk.type) for chunk in flat):
+        codes, values = _merged(flat)
+        return (codes if keep.all() else codes[keep]), values
     encoded = pc.dictionary_encode(pa.chunked_array(flat, _TEXT))
     parts = [cast("pa.DictionaryArray[Any, Any]", chunk) for chunk in encoded.chunks]
     values = parts[-1].dictionary if parts else pa.array([], _TEXT)
     indices = pa.chunked_array([chunk.indices for chunk in parts], pa.int32())
     codes, _ = _filled(indices.combine_chunks(), -1, np.int32)
     return (codes if keep.all() else codes[keep]), values
+
+
+def _merged(chunks: list[pa.Array[Any]]) -> tuple[np.ndarray, pa.Array[Any]]:
+    """Codes into one dictionary for chunks that are dictionary-encoded or plain: each chunk's distinct values are
+    looked up once, its rows through its indices."""
+    encoded = [cast("pa.DictionaryArray[Any, Any]", chunk if pa.types.is_dictionary(chunk.type)
+                    else pc.dictionary_encode(chunk)) for chunk in chunks]
+    dictionaries = [chunk.dictionary.cast(_TEXT) for chunk in encoded]
+    every = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(pa.chunked_array(dictionaries, _TEXT))
+                 .combine_chunks())
+    global_codes, _ = _filled(every.indices, -1, np.int32)
+    codes, start = [], 0
+    for chunk, dictionary in zip(encoded, dictionaries, strict=True):
+        lookup = np.append(global_codes[start:start + len(dictionary)], np.int32(-1))
+        codes.append(lookup[_filled(chunk.indices, len(dictionary), np.int64)[0]])
+        start += len(dictionary)
+    return np.concatenate(codes), every.dictionary
 
 
 def _dictionary(codes: np.ndarray, values: pa.Array[Any], nullable: bool = True) -> pa.DictionaryArray[Any, Any]:

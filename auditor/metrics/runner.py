@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor import schemas
@@ -340,7 +341,8 @@ class MetricRunner:
                 con.read_parquet(str(self.parquet_dir / f"{kind}.parquet")).create_view(kind, replace=True)
                 continue
             table = read_parts(self._parts_dir / kind, self._bucket_parts[bucket])
-            table = schemas.empty_table(kind) if table is None else table.drop_columns([ROW_NUMBER])
+            table = (schemas.empty_table(kind) if table is None
+                     else encoded_texts(kind, table.drop_columns([ROW_NUMBER])))
             if held is not None:
                 held[kind] = table
             # a view (an Arrow table registered under the name would shadow the Parquet view put back after)
@@ -526,6 +528,32 @@ def _measure_in_worker(bucket: int) -> dict[str, pa.Table]:
         if _WORKING["forked"]:
             allocator.give_back()
     return runner._measure_bucket(con, held, bucket, _WORKING["names"])
+
+
+def encoded_texts(kind: str, table: pa.Table) -> pa.Table:
+    """A bucket's kind with the text columns that views and metrics group by (tool, agent, the free texts)
+    dictionary-encoded once, in one chunk: the events, the texts and the fixes' metrics read their codes instead of
+    hashing the text again each (10 M fixes: 9.9 -> 9.1 s of CPU for every per-person metric)."""
+    for name in ("tool", "agent", *(field for field, _ in text_values.SOURCES[kind])):
+        index = table.schema.get_field_index(name)
+        field = table.schema.field(index)
+        if pa.types.is_string(field.type):
+            encoded = _encoded(table.column(index))
+            table = table.set_column(index, pa.field(name, encoded.type, field.nullable), pa.chunked_array([encoded]))
+    return table
+
+
+def _encoded(column: pa.ChunkedArray[Any]) -> pa.DictionaryArray[Any, Any]:
+    """A text column as one dictionary array, values in order of appearance. The chunks a bucket's parts make are
+    encoded as they are (each chunk's dictionary is then the start of the last one: only the indices are joined)
+    rather than joined first (every text copied)."""
+    chunks = [cast("pa.DictionaryArray[Any, Any]", chunk) for chunk in pc.dictionary_encode(column).chunks]
+    if not chunks:
+        return cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(pa.array([], column.type)))
+    values = chunks[-1].dictionary
+    if not all(values.slice(0, len(chunk.dictionary)).equals(chunk.dictionary) for chunk in chunks):
+        return cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(column.combine_chunks()))
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays([chunk.indices for chunk in chunks]), values)
 
 
 def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:

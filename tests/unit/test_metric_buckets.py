@@ -6,13 +6,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from auditor import api
+from auditor import api, schemas
 from auditor.i18n import t
 from auditor.io.parts import MAX_PARTS, Layout
-from auditor.metrics import runner
+from auditor.metrics import runner, text_values
 from auditor.policy import parse_policy
 from auditor.rules.engine import audit
 from auditor.synth import write_exports
@@ -178,3 +181,24 @@ def test_a_split_that_fails_leaves_no_parts_and_the_next_audit_splits_again(
     monkeypatch.setattr(runner, "split_file", original_split)
     assert _rounded(audit(dataset, policy).to_dict()) == _rounded(whole.to_dict())
     assert Layout.read(dataset.workspace / "parts") is not None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "é", "", None]), max_size=6), max_size=5),
+       st.sampled_from(["positions", "web_requests", "activity_events"]))
+def test_a_buckets_text_is_encoded_once_with_the_same_values(chunks: list[list[str | None]], kind: str) -> None:
+    """A bucket's tool, agent and free texts become one dictionary array each (values in order of appearance, as
+    every reader's own encoding would give); the other columns are left as they are."""
+    schema = schemas.empty_table(kind).schema.set(0, pa.field("agent", pa.string()))
+    columns = {"agent": pa.chunked_array([pa.array(chunk, pa.string()) for chunk in chunks], pa.string())}
+    rows = len(columns["agent"])
+    table = pa.table({name: columns.get(name, pa.nulls(rows, schema.field(name).type)) for name in schema.names},
+                     schema=schema)
+    encoded = runner.encoded_texts(kind, table)
+    column = encoded.column("agent")
+    assert pa.types.is_dictionary(column.type)
+    assert column.num_chunks == 1
+    assert column.to_pylist() == table.column("agent").to_pylist()
+    assert column.chunk(0).dictionary.to_pylist() == list(dict.fromkeys(v for v in column.to_pylist() if v is not None))
+    untouched = [name for name in schema.names if name not in ("tool", "agent", *dict(text_values.SOURCES[kind]))]
+    assert encoded.select(untouched) == table.select(untouched)

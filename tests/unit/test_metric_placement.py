@@ -20,7 +20,7 @@ from auditor import api, schemas
 from auditor.metrics import placement
 from auditor.metrics.catalog import views
 from auditor.metrics.placement import place_events
-from auditor.metrics.runner import _arrow_years, _strip_header, connect
+from auditor.metrics.runner import _arrow_years, _strip_header, connect, encoded_texts
 from auditor.policy import Delegation, Group, Holidays, Interval, Policy, default_group, parse_policy
 from auditor.synth.world import World
 from tests.unit.test_samples import SAMPLE_DAYS
@@ -80,9 +80,11 @@ def _sql_and_inputs(tables: dict[str, pa.Table], policy: Policy) -> tuple[pa.Tab
     return expected, inputs
 
 
-def _assert_same(tables: dict[str, pa.Table], policy: Policy) -> None:
+def _assert_same(tables: dict[str, pa.Table], policy: Policy, encoded: tuple[str, ...] = ()) -> None:
+    """``place_events`` equals the SQL; the kinds ``encoded`` given to it as a bucket holds them (their text
+    dictionary-encoded)."""
     expected, inputs = _sql_and_inputs(tables, policy)
-    got = place_events(inputs)
+    got = place_events({**inputs, **{kind: encoded_texts(kind, inputs[kind]) for kind in encoded}})
     assert got.schema.names == expected.schema.names
     assert _decoded(got).schema.types == expected.schema.types
     assert _rows(got) == _rows(expected)
@@ -157,6 +159,14 @@ def policies(draw: st.DrawFn) -> Policy:
 @given(st.fixed_dictionaries({kind: kind_tables(kind) for kind in schemas.KINDS}), policies())
 def test_placement_equals_the_sql_view(tables: dict[str, pa.Table], policy: Policy) -> None:
     _assert_same(tables, policy)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.fixed_dictionaries({kind: kind_tables(kind) for kind in schemas.KINDS}), policies(),
+       st.sets(st.sampled_from(schemas.KINDS)))
+def test_placement_reads_a_buckets_encoded_text(tables: dict[str, pa.Table], policy: Policy,
+                                                encoded: set[str]) -> None:
+    _assert_same(tables, policy, tuple(sorted(encoded)))
 
 
 @settings(max_examples=100, deadline=None)
