@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from auditor.metrics import scratch
+from auditor.metrics.sequence import DayOrder
 
 HOUR = 3_600_000_000
 DAY = 86_400_000_000
@@ -87,11 +88,17 @@ class Raw:
 
 
 def place_events(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """``SELECT * FROM events`` (``placed_events``' table)."""
+    return placed_events(tables)[0]
+
+
+def placed_events(tables: Mapping[str, pa.Table]) -> tuple[pa.Table, DayOrder]:
     """``SELECT * FROM events`` (``views/10_events.sql``) on ``tables``: the eight canonical kinds, and
     ``policy_params``, ``identities``, ``policy_holidays``, ``minute_slots`` and ``delegation_minutes`` as the
     runner makes them. The same columns, types and rows, in the SQL's natural order (kinds in UNION ALL order,
     rows in table order); the text columns (kind, tool, agent, person, grp, slot) are dictionary-encoded
-    (``dictionary<int32, string>``, one dictionary per column, no repeated value)."""
+    (``dictionary<int32, string>``, one dictionary per column, no repeated value). And the events' ``DayOrder``
+    from the arrays they were made of, for ``sequence.add_previous`` (which would otherwise read them back)."""
     params = tables["policy_params"]
     if params.num_rows != 1:
         raise ValueError("policy_params must have exactly one row")
@@ -105,6 +112,8 @@ def place_events(tables: Mapping[str, pa.Table]) -> pa.Table:
     flags = cube[(cells * 14 + day_code) * MINUTES_PER_DAY + when.floor_minute]
     delegation = _delegation(tables["delegation_minutes"], raw.agent, raw.agents, person, persons, isodow,
                              when.day, when.floor_minute)
+    keys = DayOrder.of_codes([(raw.kind, len(raw.kinds)), (raw.tool + 1, len(raw.tools) + 1),
+                              (raw.agent + 1, len(raw.agents) + 1)], when.day, raw.t, raw.busy, when.busy_minute)
     return pa.table({
         "kind": _dictionary(raw.kind, pa.array(raw.kinds, _TEXT), nullable=False),
         "tool": _dictionary(raw.tool, raw.tools),
@@ -125,7 +134,7 @@ def place_events(tables: Mapping[str, pa.Table]) -> pa.Table:
         "in_break": pa.array(_FLAG_TABLES["in_break"][flags]),
         "in_delegation": pa.array(delegation),
         "slot": _dictionary(_FLAG_TABLES["slot"][flags], pa.array(SLOTS, _TEXT), nullable=False),
-    })
+    }), keys
 
 
 def _flag_tables() -> dict[str, np.ndarray]:

@@ -44,7 +44,7 @@ from auditor.io.parts import (
 )
 from auditor.metrics import fixes, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
-from auditor.metrics.placement import place_events
+from auditor.metrics.placement import placed_events
 from auditor.metrics.sequence import add_previous, marks_of
 from auditor.policy import Policy, default_policy
 from auditor.rules.reference import reference_tables
@@ -98,7 +98,7 @@ class Tables(Mapping[str, pa.Table]):
 #: Views built in Python from the tables they read, their SQL file staying their definition (tests hold the two
 #: equal).
 BUILT_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
-    "events": lambda tables: add_previous(place_events(tables)),
+    "events": lambda tables: add_previous(*placed_events(tables)),
     "marks": lambda tables: marks_of(tables["events"]),
     "texts": text_values.texts,
 }

@@ -8,6 +8,8 @@ audit of 10 M fixes, where sorting the four keys alone takes a tenth of the time
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any, cast, overload
 
 import numpy as np
@@ -39,24 +41,48 @@ MICROSECONDS_PER_DAY = 86_400_000_000
 _CODE_LIMIT = 1 << 62
 
 
-def add_previous(events: pa.Table) -> pa.Table:
+@dataclass(frozen=True)
+class DayOrder:
+    """What ``add_previous`` reads of each event: its (kind, tool, agent, local day) as one integer, its time and
+    the end of its act (microseconds), and that end in minutes after local midnight."""
+
+    partition: np.ndarray
+    day: np.ndarray
+    t: np.ndarray
+    busy: np.ndarray
+    busy_minute: np.ndarray
+
+    @classmethod
+    def of(cls, events: pa.Table) -> DayOrder:
+        """Read from the placed events' columns."""
+        texts = [_codes_of(events.column(name)) for name in ("kind", "tool", "agent")]
+        return cls.of_codes(texts, _int64(events.column("local_day")), _int64(events.column("t")),
+                            _int64(events.column("busy_until")), _float64(events.column("busy_minute")))
+
+    @classmethod
+    def of_codes(cls, texts: list[tuple[np.ndarray, int]], day: np.ndarray, t: np.ndarray, busy: np.ndarray,
+                 busy_minute: np.ndarray) -> DayOrder:
+        """From arrays the caller holds: each text key as codes in ``range(size)`` (a null a code of its own)."""
+        return cls(_partition(texts, day), day, t, busy, busy_minute)
+
+
+def add_previous(events: pa.Table, keys: DayOrder | None = None) -> pa.Table:
     """``events`` with ``interval_s`` (seconds since the agent's previous record that day), ``prev_slot`` (its
     slot), ``prev_busy_until`` and ``prev_busy_minute`` (the latest end of the earlier acts that day, as an
     instant and as minutes after local midnight); null on an agent's first record of a day. Its text columns
     come back dictionary-encoded (the same values in a third of the memory; DuckDB reads them as text).
+    ``keys``: the events' ``DayOrder``, when the caller has it (``placement.placed_events``), else read from them.
 
     Records tied on time and end are identical in every column, so their order does not change the result."""
-    t = _int64(events.column("t"))
-    busy = _int64(events.column("busy_until"))
-    day = _int64(events.column("local_day"))
-    partition, encoded = _codes(events, ("kind", "tool", "agent"), day)
-    order, follows = _in_order(partition, t - day * MICROSECONDS_PER_DAY, (t, busy))
+    keys = keys or DayOrder.of(events)
+    t, busy = keys.t, keys.busy
+    order, follows = _in_order(keys.partition, t - keys.day * MICROSECONDS_PER_DAY, (t, busy))
     segment = np.cumsum(~follows)
     first = _unsorted(~follows, order)
     previous = _unsorted(np.concatenate([order[:1], order[:-1]]), order)  # row of the record just before
     latest_busy = _unsorted(_earlier_max(busy[order], segment), order)
-    latest_minute = _unsorted(_earlier_max(_float64(events.column("busy_minute"))[order], segment), order)
-    events = _encoded(events, encoded)
+    latest_minute = _unsorted(_earlier_max(keys.busy_minute[order], segment), order)
+    events = _encoded(events)
     return (
         events.append_column("interval_s", pa.array((t - t[previous]) / 1e6, pa.float64(), mask=first))
         .append_column("prev_slot", pc.take(events.column("slot"), pa.array(previous, pa.int64(), mask=first)))
@@ -66,37 +92,50 @@ def add_previous(events: pa.Table) -> pa.Table:
     )
 
 
-def _encoded(table: pa.Table, done: dict[str, pa.Array[Any]]) -> pa.Table:
-    """``table`` with every text column dictionary-encoded (``done``: those encoded already)."""
+def _encoded(table: pa.Table) -> pa.Table:
+    """``table`` with every text column dictionary-encoded, in one chunk."""
     for index, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            column = done.get(field.name)
-            if column is None:
-                column = pc.dictionary_encode(table.column(index)).combine_chunks()
-            table = table.set_column(index, field.name, column)
+            table = table.set_column(index, field.name, pc.dictionary_encode(table.column(index)).combine_chunks())
     return table
 
 
 def distinct_marks(traces: pa.Table) -> pa.Table:
     """One row per person, local day and minute of ``traces`` (repeats dropped), with ``prev_minute``, the
     person's previous minute with a trace that day (null on the first): ``MARKS_WINDOW_SQL``."""
-    minute = _int64(traces.column("minute"))
-    partition, _ = _codes(traces, ("person",), _int64(traces.column("local_day")))
-    order, follows = _in_order(partition, minute, (minute,))
-    kept = np.ones(len(order), dtype=bool)  # the first of each run of equal (person, day, minute)
-    kept[1:] = ~follows[1:] | (minute[order][1:] != minute[order][:-1])
-    rows = order[kept]
-    follows = follows[kept]
-    previous = np.concatenate([rows[:1], rows[:-1]])
-    return traces.take(rows).append_column("prev_minute", pa.array(minute[previous], pa.int64(), mask=~follows))
+    return _distinct_marks(traces.column("person"), traces.column("local_day"), _int64(traces.column("minute")))
 
 
 def marks_of(events: pa.Table) -> pa.Table:
     """The ``marks`` view (``views/15_marks.sql``: each event's person, local day and minute) taken from the
     completed events in place, then ``distinct_marks``."""
     minute = np.floor(_float64(events.column("minute"))).astype(np.int64)
-    return distinct_marks(pa.table({"person": events.column("person"), "local_day": events.column("local_day"),
-                                    "minute": minute}))
+    return _distinct_marks(events.column("person"), events.column("local_day"), minute)
+
+
+def _distinct_marks(person: pa.ChunkedArray[Any], local_day: pa.ChunkedArray[Any], minute: np.ndarray) -> pa.Table:
+    """``distinct_marks`` of these columns; its rows made from the arrays sorted here (a take of the table's
+    chunked columns cost as much as the sort)."""
+    encoded, codes, size = _encoded_codes(person)
+    day = _int64(local_day)
+    order, follows = _in_order(_partition([(codes, size)], day), minute, (minute,))
+    kept = np.ones(len(order), dtype=bool)  # the first of each run of equal (person, day, minute)
+    kept[1:] = ~follows[1:] | (minute[order][1:] != minute[order][:-1])
+    rows = order[kept]
+    follows = follows[kept]
+    previous = np.concatenate([rows[:1], rows[:-1]])
+    taken = codes[rows]
+    people: pa.Array[Any] = pa.DictionaryArray.from_arrays(
+        pa.array(taken, pa.int32(), mask=taken == size - 1), encoded.dictionary)
+    if not pa.types.is_dictionary(person.type):
+        people = people.cast(person.type)
+    days = pa.array(day[rows], pa.int64()).cast(pa.int32())
+    return pa.table({
+        "person": people,
+        "local_day": days.view(pa.date32()) if pa.types.is_date32(local_day.type) else days.cast(local_day.type),
+        "minute": pa.array(minute[rows], pa.int64()),
+        "prev_minute": pa.array(minute[previous], pa.int64(), mask=~follows),
+    })
 
 
 def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray, ...]) -> tuple[np.ndarray,
@@ -148,20 +187,41 @@ def _unsorted(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-def _codes(table: pa.Table, names: tuple[str, ...], days: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array[Any]]]:
-    """One integer per distinct value of the text columns ``names`` and ``days`` together (a null is a value of
-    its own, as in PARTITION BY), and those columns dictionary-encoded."""
-    code = np.zeros(table.num_rows, dtype=np.int64)
-    encoded: dict[str, pa.Array[Any]] = {}
-    for name in names:
-        column = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(table.column(name)).combine_chunks())
-        encoded[name] = column
-        size = len(column.dictionary)  # a null takes the code after the last value
-        indices = np.asarray(column.indices.to_numpy(zero_copy_only=False))
-        indices = np.where(column.is_null().to_numpy(zero_copy_only=False), size, indices)
-        code = _fold(code, indices, size + 1)
+def _codes_of(column: pa.ChunkedArray[Any]) -> tuple[np.ndarray, int]:
+    """A text column (plain, or encoded without repeated values) as one code per row in ``range(size)``, a null the
+    last (a value of its own, as in PARTITION BY), and that size."""
+    return _encoded_codes(column)[1:]
+
+
+def _encoded_codes(column: pa.ChunkedArray[Any]) -> tuple[pa.DictionaryArray[Any, Any], np.ndarray, int]:
+    """``_codes_of``, and the column as one dictionary array."""
+    encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(column).combine_chunks())
+    size = len(encoded.dictionary)
+    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+    if encoded.null_count:  # (the indices came as floats, NaN where null)
+        indices = np.where(encoded.is_null().to_numpy(zero_copy_only=False), size, indices).astype(np.int64)
+    return encoded, indices, size + 1
+
+
+def _partition(texts: list[tuple[np.ndarray, int]], days: np.ndarray) -> np.ndarray:
+    """One integer per distinct combination of the text codes and ``days``: folded in place while the product of
+    their ranges fits (the usual case: a few tools and kinds, a bucket's agents, a year of days), else through
+    ``_fold``, which renumbers before it would overflow."""
     low = int(days.min(initial=0))
-    return _fold(code, days - low, int(days.max(initial=0)) - low + 1), encoded
+    span = int(days.max(initial=0)) - low + 1
+    if math.prod(max(size, 1) for _, size in texts) * span < _CODE_LIMIT:  # the same integers as _fold's
+        code = np.zeros(len(days), dtype=np.int64)
+        for codes, size in texts:
+            code *= max(size, 1)
+            code += codes
+        code *= span
+        code += days
+        code -= low
+        return code
+    code = np.zeros(len(days), dtype=np.int64)
+    for codes, size in texts:
+        code = _fold(code, codes, size)
+    return _fold(code, days - low, span)
 
 
 @overload

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from auditor import api, schemas
 from auditor.metrics import placement
 from auditor.metrics.catalog import views
-from auditor.metrics.placement import place_events
+from auditor.metrics.placement import place_events, placed_events
 from auditor.metrics.runner import _arrow_years, _strip_header, connect, encoded_texts
+from auditor.metrics.sequence import add_previous
 from auditor.policy import Delegation, Group, Holidays, Interval, Policy, default_group, parse_policy
 from auditor.synth.world import World
 from tests.unit.test_samples import SAMPLE_DAYS
@@ -167,6 +168,16 @@ def test_placement_equals_the_sql_view(tables: dict[str, pa.Table], policy: Poli
 def test_placement_reads_a_buckets_encoded_text(tables: dict[str, pa.Table], policy: Policy,
                                                 encoded: set[str]) -> None:
     _assert_same(tables, policy, tuple(sorted(encoded)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.fixed_dictionaries({kind: kind_tables(kind) for kind in schemas.KINDS}), policies())
+def test_the_arrays_placement_hands_on_order_the_events_as_their_columns_do(tables: dict[str, pa.Table],
+                                                                           policy: Policy) -> None:
+    """``add_previous`` given the arrays the events were made of gives what it reads back from their columns."""
+    _, inputs = _sql_and_inputs(tables, policy)
+    events, keys = placed_events(inputs)
+    assert add_previous(events, keys).equals(add_previous(events))
 
 
 @settings(max_examples=100, deadline=None)
