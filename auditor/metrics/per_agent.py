@@ -22,8 +22,10 @@ relative: with several threads DuckDB's own sums vary in their last bits).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
@@ -554,10 +556,10 @@ class _Grouping:
     numbers: np.ndarray | None  # folded code to group number, when numbered
     distinct: np.ndarray | None  # the folded code of each group number, when numbered
 
-    @property
+    @cached_property
     def size(self) -> int:
-        """How many codes there can be."""
-        return int(np.prod(np.array(self.sizes, dtype=object))) if self.distinct is None else len(self.distinct)
+        """How many codes there can be (asked for each block: kept)."""
+        return math.prod(self.sizes) if self.distinct is None else len(self.distinct)
 
     @classmethod
     def of(cls, events: pa.Table, names: tuple[str, ...], *, dense: bool = False) -> tuple[pa.Table, _Grouping]:
