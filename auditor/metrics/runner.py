@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -538,22 +538,9 @@ def encoded_texts(kind: str, table: pa.Table) -> pa.Table:
         index = table.schema.get_field_index(name)
         field = table.schema.field(index)
         if pa.types.is_string(field.type):
-            encoded = _encoded(table.column(index))
+            encoded = pc.dictionary_encode(table.column(index).combine_chunks())
             table = table.set_column(index, pa.field(name, encoded.type, field.nullable), pa.chunked_array([encoded]))
     return table
-
-
-def _encoded(column: pa.ChunkedArray[Any]) -> pa.DictionaryArray[Any, Any]:
-    """A text column as one dictionary array, values in order of appearance. The chunks a bucket's parts make are
-    encoded as they are (each chunk's dictionary is then the start of the last one: only the indices are joined)
-    rather than joined first (every text copied)."""
-    chunks = [cast("pa.DictionaryArray[Any, Any]", chunk) for chunk in pc.dictionary_encode(column).chunks]
-    if not chunks:
-        return cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(pa.array([], column.type)))
-    values = chunks[-1].dictionary
-    if not all(values.slice(0, len(chunk.dictionary)).equals(chunk.dictionary) for chunk in chunks):
-        return cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(column.combine_chunks()))
-    return pa.DictionaryArray.from_arrays(pa.concat_arrays([chunk.indices for chunk in chunks]), values)
 
 
 def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
