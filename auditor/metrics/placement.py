@@ -290,7 +290,8 @@ def _codes(chunks: list[list[pa.Array[Any]]], keep: np.ndarray) -> tuple[np.ndar
 
 def _merged(chunks: list[pa.Array[Any]]) -> tuple[np.ndarray, pa.Array[Any]]:
     """Codes into one dictionary for chunks that are dictionary-encoded or plain: each chunk's distinct values are
-    looked up once, its rows through its indices."""
+    looked up once, its rows through its indices. The values come in the order they first appear, as the plain
+    way gives them, since each chunk's dictionary lists its values so (``runner.encoded_texts`` makes them so)."""
     encoded = [cast("pa.DictionaryArray[Any, Any]", chunk if pa.types.is_dictionary(chunk.type)
                     else pc.dictionary_encode(chunk)) for chunk in chunks]
     dictionaries = [chunk.dictionary.cast(_TEXT) for chunk in encoded]

@@ -126,7 +126,7 @@ def _distinct_marks(person: pa.ChunkedArray[Any], local_day: pa.ChunkedArray[Any
     previous = np.concatenate([rows[:1], rows[:-1]])
     taken = codes[rows]
     people: pa.Array[Any] = pa.DictionaryArray.from_arrays(
-        pa.array(taken, pa.int32(), mask=taken == size - 1), encoded.dictionary)
+        pa.array(taken, pa.int32(), mask=taken == size - 1 if encoded.null_count else None), encoded.dictionary)
     if not pa.types.is_dictionary(person.type):
         people = people.cast(person.type)
     days = pa.array(day[rows], pa.int64()).cast(pa.int32())
