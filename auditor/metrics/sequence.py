@@ -77,14 +77,14 @@ def add_previous(events: pa.Table, keys: DayOrder | None = None) -> pa.Table:
     keys = keys or DayOrder.of(events)
     t, busy = keys.t, keys.busy
     order, follows = _in_order(keys.partition, t - keys.day * MICROSECONDS_PER_DAY, (t, busy))
-    segment = np.cumsum(~follows)
     first = _unsorted(~follows, order)
     previous = _unsorted(np.concatenate([order[:1], order[:-1]]), order)  # row of the record just before
-    latest_busy = _unsorted(_earlier_max(busy[order], segment), order)
-    latest_minute = _unsorted(_earlier_max(keys.busy_minute[order], segment), order)
+    t_before = t[previous]
+    latest_busy = _earlier(busy, previous, first, order, follows, t_before if busy is t else None)
+    latest_minute = _earlier(keys.busy_minute, previous, first, order, follows)
     events = _encoded(events)
     return (
-        events.append_column("interval_s", pa.array((t - t[previous]) / 1e6, pa.float64(), mask=first))
+        events.append_column("interval_s", pa.array((t - t_before) / 1e6, pa.float64(), mask=first))
         .append_column("prev_slot", pc.take(events.column("slot"), pa.array(previous, pa.int64(), mask=first)))
         .append_column("prev_busy_until", pa.array(latest_busy, pa.int64(), mask=first)
                        .cast(events.schema.field("busy_until").type))
@@ -157,6 +157,18 @@ def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray,
     follows = np.zeros(len(order), dtype=bool)
     follows[1:] = ordered[1:] == ordered[:-1]
     return order, follows
+
+
+def _earlier(values: np.ndarray, previous: np.ndarray, first: np.ndarray, order: np.ndarray, follows: np.ndarray,
+             before: np.ndarray | None = None) -> np.ndarray:
+    """For each row, the largest value of the earlier rows of its partition (any value on a partition's first row:
+    the caller masks those). Where values never decrease along a partition (records without an end, or acts one
+    after the other: the usual case), that is the previous row's value (``before``, when the caller has it), taken
+    in row order; else ``_earlier_max`` in sorted order."""
+    before = values[previous] if before is None else before
+    if bool(np.all((values >= before) | first)):
+        return before
+    return _unsorted(_earlier_max(values[order], np.cumsum(~follows)), order)
 
 
 def _earlier_max(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
