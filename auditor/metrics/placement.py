@@ -279,12 +279,12 @@ def _codes(chunks: list[list[pa.Array[Any]]], keep: np.ndarray) -> tuple[np.ndar
         return np.zeros(0, dtype=np.int32), pa.array([], _TEXT)
     if any(pa.types.is_dictionary(chunk.type) for chunk in flat):
         codes, values = _merged(flat)
-        return (codes if keep.all() else codes[keep]), values
-    encoded = pc.dictionary_encode(pa.chunked_array(flat, _TEXT))
-    parts = [cast("pa.DictionaryArray[Any, Any]", chunk) for chunk in encoded.chunks]
-    values = parts[-1].dictionary if parts else pa.array([], _TEXT)
-    indices = pa.chunked_array([chunk.indices for chunk in parts], pa.int32())
-    codes, _ = _filled(indices.combine_chunks(), -1, np.int32)
+    else:
+        encoded = pc.dictionary_encode(pa.chunked_array(flat, _TEXT))
+        parts = [cast("pa.DictionaryArray[Any, Any]", chunk) for chunk in encoded.chunks]
+        values = parts[-1].dictionary if parts else pa.array([], _TEXT)
+        codes, _ = _filled(pa.chunked_array([chunk.indices for chunk in parts], pa.int32()).combine_chunks(), -1,
+                           np.int32)
     return (codes if keep.all() else codes[keep]), values
 
 

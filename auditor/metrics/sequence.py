@@ -55,7 +55,7 @@ class DayOrder:
     @classmethod
     def of(cls, events: pa.Table) -> DayOrder:
         """Read from the placed events' columns."""
-        texts = [_codes_of(events.column(name)) for name in ("kind", "tool", "agent")]
+        texts = [_encoded_codes(events.column(name))[1:] for name in ("kind", "tool", "agent")]
         return cls.of_codes(texts, _int64(events.column("local_day")), _int64(events.column("t")),
                             _int64(events.column("busy_until")), _float64(events.column("busy_minute")))
 
@@ -199,14 +199,9 @@ def _unsorted(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-def _codes_of(column: pa.ChunkedArray[Any]) -> tuple[np.ndarray, int]:
-    """A text column (plain, or encoded without repeated values) as one code per row in ``range(size)``, a null the
-    last (a value of its own, as in PARTITION BY), and that size."""
-    return _encoded_codes(column)[1:]
-
-
 def _encoded_codes(column: pa.ChunkedArray[Any]) -> tuple[pa.DictionaryArray[Any, Any], np.ndarray, int]:
-    """``_codes_of``, and the column as one dictionary array."""
+    """A text column (plain, or encoded without repeated values) as one dictionary array, and as one code per row
+    in ``range(size)`` with a null the last code (a value of its own, as in PARTITION BY), and that size."""
     encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(column).combine_chunks())
     size = len(encoded.dictionary)
     indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
