@@ -452,7 +452,7 @@ def _local(t: np.ndarray, tz: str, offsets: Offsets | None = None) -> tuple[np.n
     low, high = int(hours.min()), int(hours.max())
     if high - low >= DENSE_HOURS:
         grid = np.unique(hours)
-        offsets = Offsets(low, grid, *_hour_offsets(grid, tz), None)
+        offsets = Offsets(low, grid, *hour_offsets(grid, tz), None)
         return _shifted(t, np.searchsorted(grid, hours), offsets, tz), offsets
     index = hours
     index -= low
@@ -461,13 +461,14 @@ def _local(t: np.ndarray, tz: str, offsets: Offsets | None = None) -> tuple[np.n
     present = np.nonzero(known)[0]
     offset = np.zeros(len(known), dtype=np.int64)
     changing = np.zeros(len(known), dtype=bool)
-    offset[present], changing[present] = _hour_offsets(present + low, tz)
+    offset[present], changing[present] = hour_offsets(present + low, tz)
     offsets = Offsets(low, None, offset, changing, known)
     return _shifted(t, index, offsets, tz), offsets
 
 
-def _hour_offsets(hours: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """The offset at the start of each UTC hour, and whether the one at its end differs."""
+def hour_offsets(hours: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """The offset (microseconds) of ``tz`` at the start of each UTC hour (hours since the epoch), and whether the
+    one at its end differs: DuckDB's own ``timezone()``, once per hour."""
     starts = hours * HOUR
     both = _timezone(np.concatenate([starts, starts + (HOUR - 1)]), tz)
     offset = both[: len(hours)] - starts
