@@ -1,5 +1,6 @@
 -- metric: service_time
 -- grain: kind, tool, agent
+-- empty-without: queue_tickets, appointments, care_acts
 -- fr: Le temps passé avec chaque personne reçue ou aidée, calculable à partir de l'export : de
 --   l'appel du ticket (ou du début de l'entretien) à sa fin au guichet, du début à la fin d'un rendez-vous
 --   avec une personne, du début à la fin d'un soin ou d'une visite. Médiane, 10e et 90e centiles.
