@@ -97,34 +97,14 @@ class ToolStats:
 
 
 def tool_stats(dataset: Dataset) -> list[ToolStats]:
-    """Every tool's totals, by kind then tool: from the loaded tables, or by DuckDB over a workspace's files
-    (so that no kind is read whole into memory)."""
-    if dataset.workspace is not None:
-        return [stats for kind in dataset.kinds() for stats in _sql_stats(dataset, kind)]
-    return [_table_stats(kind, tool, rows) for kind in dataset.kinds()
-            for tool, rows in facts.groups(dataset.tables[kind])]
+    """Every tool's totals, by kind then tool: DuckDB aggregates over the loaded tables or a workspace's files (no
+    kind read whole into memory; a per-row loop in Python took 5.3 s for 700 k fixes held in memory)."""
+    return [stats for kind in dataset.kinds() for stats in _kind_stats(dataset, kind)]
 
 
-def _table_stats(kind: str, tool: str, rows: pa.Table) -> ToolStats:
-    """One tool's totals from its loaded rows (small inputs: no query to plan, same figures)."""
-    agents = Counter(a for a in rows.column("agent").to_pylist() if a is not None)
-    column = facts.main_time(kind, rows)
-    times = facts.local_times(rows, column)
-    hours: dict[int, set[str]] = {}
-    records: Counter[int] = Counter()
-    if column:
-        for agent, when in zip(rows.column("agent").to_pylist(), rows.column(column).to_pylist(), strict=True):
-            if when is not None and agent is not None:
-                hour = when.astimezone(facts.LOCAL).hour
-                hours.setdefault(hour, set()).add(agent)
-                records[hour] += 1
-    return ToolStats(kind, tool, rows.num_rows, Counter(agents.values()),
-                     {hour: (len(names), records[hour]) for hour, names in hours.items()},
-                     times[0] if times else None, times[-1] if times else None)
-
-
-def _sql_stats(dataset: Dataset, kind: str) -> list[ToolStats]:
-    """The same totals as ``_table_stats``, each one a DuckDB aggregate over the kind's file."""
+def _kind_stats(dataset: Dataset, kind: str) -> list[ToolStats]:
+    """One kind's tools, each a few DuckDB aggregates: the time column is the first of ``facts.MAIN_TIME`` that the
+    tool fills at all."""
     candidates = [name for name in facts.MAIN_TIME.get(kind, ("time",)) if name in schemas.get(kind).names]
     filled = ", ".join(f'count("{name}") AS "{name}"' for name in candidates)
     with dataset.connection() as con:
@@ -133,11 +113,11 @@ def _sql_stats(dataset: Dataset, kind: str) -> list[ToolStats]:
         out = []
         for row in sorted(totals, key=lambda r: r["tool"]):
             column = next((name for name in candidates if row[name]), None)
-            out.append(_sql_tool_stats(con, kind, row["tool"], row["n"], column))
+            out.append(_tool_stats(con, kind, row["tool"], row["n"], column))
         return out
 
 
-def _sql_tool_stats(con: Any, kind: str, tool: str, records: int, column: str | None) -> ToolStats:
+def _tool_stats(con: Any, kind: str, tool: str, records: int, column: str | None) -> ToolStats:
     def query(text: str, **parameters: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = con.sql(text, params={"tool": tool, **parameters}).to_arrow_table().to_pylist()
         return rows

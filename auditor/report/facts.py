@@ -45,12 +45,6 @@ def main_time(kind: str, table: pa.Table) -> str | None:
     return None
 
 
-def local_times(table: pa.Table, column: str | None) -> list[datetime]:
-    if column is None:
-        return []
-    return sorted(v.astimezone(LOCAL) for v in table.column(column).to_pylist() if v is not None)
-
-
 #: (UTC µs, Paris wall-clock µs, has a value) of each row of a time column.
 Instants = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]
 
@@ -83,10 +77,11 @@ _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Moments:
-    """One time column's values as numbers: what ``local_times`` gives as a list of datetimes, without building one
-    object per row (a person's GPS fixes are thousands).
+    """One time column's values as numbers: its values as a sorted list of Paris datetimes, without building one
+    object per row (a person's GPS fixes are thousands; ``tests/report/test_facts.py`` keeps that list as the
+    reference).
 
-    ``local`` holds the Paris wall-clock times in microseconds, sorted as ``local_times`` sorts its datetimes (all
+    ``local`` holds the Paris wall-clock times in microseconds, sorted as Python sorts those datetimes (all
     in one zone, so Python compares their wall clocks; stable: input order among equal ones), ``utc`` the same
     moments' UTC microseconds in that order. Every figure below is the one the list of datetimes gives.
     """
@@ -106,7 +101,7 @@ class Moments:
         return len(self.local)
 
     def at(self, i: int) -> datetime:
-        """The ``i``-th moment as ``local_times`` gives it (an aware Paris datetime)."""
+        """The ``i``-th moment (an aware Paris datetime)."""
         return (_EPOCH_UTC + timedelta(microseconds=int(self.utc[i]))).astimezone(LOCAL)
 
     @cached_property

@@ -1,9 +1,10 @@
-"""The committee's records per local hour over a workspace look the zone's offset up per UTC hour instead of
-converting every value (``committee._local_hour``): the same hours as DuckDB's ``timezone()`` and as the in-memory
-path (``_table_stats``), around clock changes too, including a zone whose clocks change in the middle of a UTC hour."""
+"""The committee's records per local hour look the zone's offset up per UTC hour instead of converting every value
+(``committee._local_hour``): the same hours as DuckDB's ``timezone()`` and as Python's ``astimezone``, around clock
+changes too, including a zone whose clocks change in the middle of a UTC hour."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,15 +45,26 @@ def test_hours_by_offset_are_duckdbs_and_the_in_memory_ones(zone: str,
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(facts, "LOCAL", ZoneInfo(zone))
         con.register("positions", table)
-        looked_up = committee._sql_tool_stats(con, "positions", "t", table.num_rows, "time").hours
+        looked_up = committee._tool_stats(con, "positions", "t", table.num_rows, "time").hours
         converted = {hour: (agents, int(records)) for hour, agents, records in con.sql(
             "SELECT hour, count(*), sum(n) FROM (SELECT hour(timezone($zone, time)) AS hour, agent, count(*) AS n "
             "FROM positions WHERE agent IS NOT NULL AND time IS NOT NULL GROUP BY ALL) GROUP BY hour",
             params={"zone": zone}).fetchall()}
-        in_memory = committee._table_stats("positions", "t", table).hours
     con.close()
     assert looked_up == converted
-    assert looked_up == in_memory
+    assert looked_up == _python_hours(values, ZoneInfo(zone))
+
+
+def _python_hours(values: list[tuple[str | None, datetime | None]], zone: ZoneInfo) -> dict[int, tuple[int, int]]:
+    """(agents, records) per local hour, value by value."""
+    agents: dict[int, set[str]] = {}
+    records: Counter[int] = Counter()
+    for agent, when in values:
+        if agent is not None and when is not None:
+            hour = when.astimezone(zone).hour
+            agents.setdefault(hour, set()).add(agent)
+            records[hour] += 1
+    return {hour: (len(names), records[hour]) for hour, names in agents.items()}
 
 
 def test_the_offsets_serve_only_where_they_hold() -> None:
