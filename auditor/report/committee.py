@@ -99,22 +99,22 @@ class ToolStats:
 def tool_stats(dataset: Dataset) -> list[ToolStats]:
     """Every tool's totals, by kind then tool: DuckDB aggregates over the loaded tables or a workspace's files (no
     kind read whole into memory; a per-row loop in Python took 5.3 s for 700 k fixes held in memory)."""
-    return [stats for kind in dataset.kinds() for stats in _kind_stats(dataset, kind)]
+    with dataset.connection() as con:
+        return [stats for kind in dataset.kinds() for stats in _kind_stats(con, kind)]
 
 
-def _kind_stats(dataset: Dataset, kind: str) -> list[ToolStats]:
+def _kind_stats(con: Any, kind: str) -> list[ToolStats]:
     """One kind's tools, each a few DuckDB aggregates: the time column is the first of ``facts.MAIN_TIME`` that the
     tool fills at all."""
     candidates = [name for name in facts.MAIN_TIME.get(kind, ("time",)) if name in schemas.get(kind).names]
     filled = ", ".join(f'count("{name}") AS "{name}"' for name in candidates)
-    with dataset.connection() as con:
-        totals = con.sql(f"SELECT tool, count(*) AS n{', ' + filled if filled else ''} FROM {kind} "
-                         "WHERE tool IS NOT NULL GROUP BY tool").to_arrow_table().to_pylist()
-        out = []
-        for row in sorted(totals, key=lambda r: r["tool"]):
-            column = next((name for name in candidates if row[name]), None)
-            out.append(_tool_stats(con, kind, row["tool"], row["n"], column))
-        return out
+    totals = con.sql(f"SELECT tool, count(*) AS n{', ' + filled if filled else ''} FROM {kind} "
+                     "WHERE tool IS NOT NULL GROUP BY tool").to_arrow_table().to_pylist()
+    out = []
+    for row in sorted(totals, key=lambda r: r["tool"]):
+        column = next((name for name in candidates if row[name]), None)
+        out.append(_tool_stats(con, kind, row["tool"], row["n"], column))
+    return out
 
 
 def _tool_stats(con: Any, kind: str, tool: str, records: int, column: str | None) -> ToolStats:
