@@ -375,6 +375,8 @@ class MetricRunner:
                 self._names.discard(spec.name)
             self._register_kinds()
         else:
+            if self.progress:  # named as it starts: the first bucket takes a second or more to come back
+                self.progress(t("progress.buckets_done", None, done=0, buckets=self.buckets))
             for bucket, results in enumerate(self._in_workers(workers, names)):
                 for name, result in results.items():
                     parts[name][bucket] = result

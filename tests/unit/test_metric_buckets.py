@@ -76,7 +76,7 @@ def test_buckets_give_the_same_metrics_and_findings(world_exports: tuple[Path, A
     bucketed = audit(dataset, policy, progress=said.append)
     assert seen and seen[0] >= 3
     first_bucket = (t("progress.bucket", None, bucket=1, buckets=seen[0], name="") if workers == 1
-                    else t("progress.buckets_done", None, done=1, buckets=seen[0]))
+                    else t("progress.buckets_done", None, done=0, buckets=seen[0]))
     said_first = next(i for i, text in enumerate(said) if text.startswith(first_bucket))
     partitions = {t("progress.partition", None, parts=parts) for parts in range(1, MAX_PARTS + 1)}
     partitioned = [index for index, text in enumerate(said) if text in partitions]
