@@ -87,11 +87,6 @@ class Raw:
                    self.t[rows], busy, self.has_later)
 
 
-def place_events(tables: Mapping[str, pa.Table]) -> pa.Table:
-    """``SELECT * FROM events`` (``placed_events``' table)."""
-    return placed_events(tables)[0]
-
-
 def placed_events(tables: Mapping[str, pa.Table]) -> tuple[pa.Table, DayOrder]:
     """``SELECT * FROM events`` (``views/10_events.sql``) on ``tables``: the eight canonical kinds, and
     ``policy_params``, ``identities``, ``policy_holidays``, ``minute_slots`` and ``delegation_minutes`` as the

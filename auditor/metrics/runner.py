@@ -555,8 +555,6 @@ def encoded_texts(kind: str, table: pa.Table) -> pa.Table:
 
 def _arrow_years(tables: Mapping[str, pa.Table]) -> list[int]:
     """Like ``MetricRunner._years`` for in-memory tables, without a query (pyarrow min/max)."""
-    import pyarrow.compute as pc
-
     years: list[int] = []
     for kind, table in tables.items():
         for field in schemas.get(kind).time_fields:

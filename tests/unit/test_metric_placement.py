@@ -1,4 +1,4 @@
-"""``metrics.placement.place_events`` equals its definition, the ``events`` view's SQL run by DuckDB."""
+"""``metrics.placement.placed_events`` equals its definition, the ``events`` view's SQL run by DuckDB."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from auditor import api, schemas
 from auditor.metrics import placement
 from auditor.metrics.catalog import views
-from auditor.metrics.placement import place_events, placed_events
+from auditor.metrics.placement import placed_events
 from auditor.metrics.runner import _arrow_years, _strip_header, connect, encoded_texts
 from auditor.metrics.sequence import add_previous
 from auditor.policy import Delegation, Group, Holidays, Interval, Policy, default_group, parse_policy
@@ -82,10 +82,10 @@ def _sql_and_inputs(tables: dict[str, pa.Table], policy: Policy) -> tuple[pa.Tab
 
 
 def _assert_same(tables: dict[str, pa.Table], policy: Policy, encoded: tuple[str, ...] = ()) -> None:
-    """``place_events`` equals the SQL; the kinds ``encoded`` given to it as a bucket holds them (their text
+    """``placed_events``' table equals the SQL; the kinds ``encoded`` given to it as a bucket holds them (their text
     dictionary-encoded)."""
     expected, inputs = _sql_and_inputs(tables, policy)
-    got = place_events({**inputs, **{kind: encoded_texts(kind, inputs[kind]) for kind in encoded}})
+    got, _ = placed_events({**inputs, **{kind: encoded_texts(kind, inputs[kind]) for kind in encoded}})
     assert got.schema.names == expected.schema.names
     assert _decoded(got).schema.types == expected.schema.types
     assert _rows(got) == _rows(expected)
