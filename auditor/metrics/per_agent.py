@@ -46,6 +46,8 @@ DENSE_KEYS = 1 << 24
 #: indexed by them; past it, the codes present are numbered first (a sort).
 CODE_RANGE = 1 << 20
 CODES_PER_ROW = 4
+#: Keys counted one by one (``_runs``) up to this range (8 MiB of counts), or 4 per row: past it, sorted.
+COUNTED_KEYS = 1 << 20
 #: Bits of the integers sorted at once: (group, value) pairs wider than this are lexsorted instead.
 PACK_BITS = 62
 
@@ -56,6 +58,8 @@ def activity_counts(events: pa.Table) -> pa.Table:
     table, groups = _Grouping.of(events, ("local_t", "local_day"))
     hour_low, hour_span = _extent(table.column("local_t"), MICROS_PER_HOUR)
     day_low, day_span = _extent(table.column("local_day"), 1)
+    if groups.size * hour_span > _counted_keys(table.num_rows):  # only the groups present, to count their hours
+        table, groups = _Grouping.of(events, ("local_t", "local_day"), dense=True)
     by_hour = np.empty(table.num_rows, dtype=np.int64)
     by_day = np.empty(table.num_rows, dtype=np.int64)
     for start, batch in _blocks(table):
@@ -66,9 +70,9 @@ def activity_counts(events: pa.Table) -> pa.Table:
         by_hour[start:stop] += hours - hour_low
         np.multiply(code, day_span, out=by_day[start:stop])
         by_day[start:stop] += _view(batch.column("local_day")) - day_low
-    present, n_records, active_hours, max_per_hour = _runs(by_hour, hour_span)
+    present, n_records, active_hours, max_per_hour = _runs(by_hour, hour_span, groups.size)
     del by_hour
-    _, _, active_days, max_per_day = _runs(by_day, day_span)
+    _, _, active_days, max_per_day = _runs(by_day, day_span, groups.size)
     kept = ~groups.null_agent(present)
     return pa.table({
         **groups.keys(present[kept]),
@@ -368,9 +372,17 @@ class _Breaks:
         return offsets.astype(np.int64), ok
 
 
-def _runs(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For ``group * span + key`` per row (sorted here, in place): the groups, and per group its rows, its
-    distinct keys (hours, days) and the most rows with one key."""
+def _runs(keys: np.ndarray, span: int, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For ``group * span + key`` per row (``group`` in ``range(groups)``; sorted here, in place, when counting
+    them would take more memory than the rows): the groups, and per group its rows, its distinct keys (hours,
+    days) and the most rows with one key. Counted, not sorted, where the keys span a small range: a count per key
+    is 3 ms for 1.25 M rows, a sort 65 ms."""
+    if groups * span <= _counted_keys(len(keys)):
+        counts = np.bincount(keys, minlength=groups * span).reshape(groups, span)
+        rows = counts.sum(axis=1)
+        present = np.flatnonzero(rows)
+        counts = counts[present]
+        return present, rows[present], np.count_nonzero(counts, axis=1), counts.max(axis=1, initial=0)
     keys.sort()
     starts = _starts(keys)
     lengths = np.diff(np.append(starts, len(keys)))
@@ -381,6 +393,11 @@ def _runs(keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
         return empty, empty, empty, empty
     return (run_group[first], np.add.reduceat(lengths, first), np.diff(np.append(first, len(run_group))),
             np.maximum.reduceat(lengths, first))
+
+
+def _counted_keys(rows: int) -> int:
+    """The widest range of keys ``_runs`` counts one by one for ``rows`` rows (sorted past it)."""
+    return max(COUNTED_KEYS, CODES_PER_ROW * rows)
 
 
 def _extent(column: pa.ChunkedArray[Any], unit: int) -> tuple[int, int]:

@@ -143,9 +143,14 @@ def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray,
     """The rows sorted by partition, then ``keys``; and, in that order, whether each row follows one of its own
     partition. ``within`` orders rows inside a partition like the first key, in a smaller range: when partition
     and ``within`` fold into one integer without ties, one argsort does (five times faster than a lexsort)."""
+    order = _stable_order(partition)
+    if order is not None:
+        follows = _follows(partition[order])
+        if _sorted_within(order, follows, keys):  # the usual case: rows come in time order, or by agent and time
+            return order, follows
+        order = None
     low = int(within.min(initial=0))
     combined = _fold(partition, within - low, int(within.max(initial=0)) - low + 1, renumber=False)
-    order: np.ndarray | None = None
     if combined is not None:
         order = np.argsort(combined)
         ordered = combined[order]
@@ -153,10 +158,45 @@ def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray,
             order = None  # ties on the first key: the others decide
     if order is None:
         order = np.lexsort((*reversed(keys), partition))
-    ordered = partition[order]
-    follows = np.zeros(len(order), dtype=bool)
-    follows[1:] = ordered[1:] == ordered[:-1]
-    return order, follows
+    return order, _follows(partition[order])
+
+
+def _follows(ordered: np.ndarray) -> np.ndarray:
+    """Whether each value of sorted ``ordered`` equals the one before it."""
+    follows = np.zeros(len(ordered), dtype=bool)
+    np.equal(ordered[1:], ordered[:-1], out=follows[1:])
+    return follows
+
+
+def _stable_order(code: np.ndarray) -> np.ndarray | None:
+    """The rows sorted by ``code`` (integers from 0 below 2^32), ties in row order; None past that range.
+    numpy's stable argsort is a radix sort for 8- and 16-bit integers: one pass per 16 bits of the codes, each
+    a sixth of an argsort of int64 (1.25 M rows: 20 against 118 ms)."""
+    bits = int(code.max(initial=0)).bit_length()
+    if bits > 32 or int(code.min(initial=0)) < 0:
+        return None
+    order: np.ndarray | None = None
+    for shift in range(0, max(bits, 1), 16):
+        width = min(16, bits - shift)
+        digit = code if order is None else code[order]
+        digit = ((digit >> shift) & ((1 << width) - 1)).astype(np.uint8 if width <= 8 else np.uint16)
+        step = np.argsort(digit, kind="stable")
+        order = step if order is None else order[step]
+    return order
+
+
+def _sorted_within(order: np.ndarray, follows: np.ndarray, keys: tuple[np.ndarray, ...]) -> bool:
+    """Whether the rows in ``order`` are sorted by ``keys`` inside each partition (``follows``: the row is of the
+    partition of the row before it)."""
+    tied = follows[1:].copy()  # pairs of one partition, equal on the keys compared so far
+    for key in keys:
+        ordered = key[order]
+        if bool(np.any(tied & (ordered[1:] < ordered[:-1]))):
+            return False
+        tied &= ordered[1:] == ordered[:-1]
+        if not tied.any():
+            break
+    return True
 
 
 def _earlier(values: np.ndarray, previous: np.ndarray, first: np.ndarray, order: np.ndarray, follows: np.ndarray,

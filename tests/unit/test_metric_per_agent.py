@@ -102,9 +102,9 @@ def breaks(draw: st.DrawFn, events: pa.Table) -> pa.Table:
 
 #: The ways the module can take, with its settings forced: the usual one; rows in blocks of 3; group codes
 #: numbered by a sort (as for huge dictionaries); numbered by flags (as for many agent-days); (group, value)
-#: pairs lexsorted.
+#: pairs lexsorted; (group, hour) and (group, day) keys sorted instead of counted (as for years of hours).
 WAYS = {"usual": {}, "blocks": {"BLOCK_ROWS": 3}, "numbered": {"CODE_RANGE": 0, "CODES_PER_ROW": 0},
-        "dense": {"DENSE_KEYS": 0}, "lexsort": {"PACK_BITS": 0}}
+        "dense": {"DENSE_KEYS": 0}, "lexsort": {"PACK_BITS": 0}, "sorted": {"COUNTED_KEYS": 0, "CODES_PER_ROW": 0}}
 
 
 def forced(way: str, run: Callable[[], pa.Table]) -> pa.Table:
@@ -251,6 +251,30 @@ def test_dictionaries_differing_between_chunks_and_plain_text_give_the_same_resu
         assert_same(per_agent.sampling_interval(variant), sql("sampling_interval", events))
         assert_same(per_agent.gaps(variant, breaks_of([])), sql("gaps", events))
     assert per_agent.gaps(mixed, breaks_of([])).to_pylist()[0]["n_gaps_1_10"] == 1  # x: 3 minutes, then 20
+
+
+def test_hours_are_counted_for_the_agents_present_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bucket's dictionary names every agent of its parts: past ``COUNTED_KEYS`` (hours times the groups the
+    dictionary allows), the hours of the groups present are counted, not sorted."""
+    t = [EPOCH + dt.timedelta(minutes=m) for m in (0, 3, 70, 130, 131, 200)]
+    names = pa.array([f"agent-{i}" for i in range(1000)])
+    table = pa.table({
+        "kind": ["positions"] * 6, "tool": ["a"] * 6,
+        "agent": pa.DictionaryArray.from_arrays(pa.array([7, 7, 500, 7, 500, 7], pa.int32()), names),
+        "t": pa.array(t, pa.timestamp("us", tz="UTC")), "busy_until": pa.array(t, pa.timestamp("us", tz="UTC")),
+        "local_t": pa.array([v.astimezone(PARIS).replace(tzinfo=None) for v in t], pa.timestamp("us")),
+        "local_day": pa.array([v.astimezone(PARIS).date() for v in t], pa.date32()), "isodow": [6] * 6,
+        "minute": [0.0] * 6, "busy_minute": [0.0] * 6, "grp": ["g1"] * 6, "slot": ["shift"] * 6})
+    events = add_previous(table)
+    counted = []
+    runs = per_agent._runs
+    monkeypatch.setattr(per_agent, "COUNTED_KEYS", 100)  # 1,000 agents x 4 hours: more; 2 x 4: fewer
+    monkeypatch.setattr(per_agent, "_runs", lambda keys, span, groups: counted.append(groups) or runs(keys, span,
+                                                                                                       groups))
+    got = per_agent.activity_counts(events)
+    assert counted == [2, 2]
+    assert_same(got, sql("activity_counts", events))
+    assert got.column("max_per_hour").to_pylist() == [2, 1]  # agent-7: 20:00 and 20:03; agent-500: one an hour
 
 
 def test_a_null_agent_is_left_out_where_the_sql_joins_on_the_keys() -> None:

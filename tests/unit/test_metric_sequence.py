@@ -7,6 +7,7 @@ import zlib
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -56,10 +57,19 @@ def _decoded(table: pa.Table) -> pa.Table:
     return table
 
 
+#: Row orders of the drawn events: as drawn; in time order, as most exports come (sorted by partition alone,
+#: then checked); by agent and time; newest first (the check fails: sorted again).
+ORDERS = {"drawn": None, "time": [("t", "ascending"), ("busy_until", "ascending")],
+          "agent": [("agent", "ascending"), ("t", "ascending"), ("busy_until", "ascending")],
+          "newest": [("t", "descending")]}
+
+
 @settings(max_examples=150, deadline=None)
-@given(events(), st.sampled_from([sequence._CODE_LIMIT, 64]))
-def test_previous_record_equals_the_sql_window(table: pa.Table, code_limit: int) -> None:
+@given(events(), st.sampled_from([sequence._CODE_LIMIT, 64]), st.sampled_from(sorted(ORDERS)))
+def test_previous_record_equals_the_sql_window(table: pa.Table, code_limit: int, order: str) -> None:
     """Also with a tiny integer range, where codes are renumbered and the sort falls back to a lexsort."""
+    if ORDERS[order]:
+        table = table.sort_by(ORDERS[order])
     sequence._CODE_LIMIT = code_limit
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
@@ -91,8 +101,10 @@ def test_first_record_of_a_day_has_no_previous() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["p", "q", None]), st.integers(0, 2), st.integers(0, 1439)),
-                max_size=40))
-def test_previous_mark_equals_the_sql_window(rows: list[tuple[str | None, int, int]]) -> None:
+                max_size=40), st.booleans())
+def test_previous_mark_equals_the_sql_window(rows: list[tuple[str | None, int, int]], by_time: bool) -> None:
+    if by_time:
+        rows = sorted(rows, key=lambda r: (r[1], r[2]))
     marks = pa.table({"person": pa.array([r[0] for r in rows], pa.string()),
                       "local_day": pa.array([dt.date(2026, 3, 28) + dt.timedelta(days=r[1]) for r in rows],
                                             pa.date32()),
@@ -152,3 +164,31 @@ def test_earlier_max_equals_a_grouped_cummax(rows: list[tuple[int, float]], risi
     running = pd.Series(values).groupby(segment, sort=False).cummax().to_numpy()
     expected = np.concatenate([values[:1], running[:-1]])
     assert np.array_equal(sequence._earlier_max(values, segment), expected, equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, (1 << 32) - 1) | st.integers(0, 3) | st.integers(65_530, 65_540), max_size=60))
+def test_stable_order_is_a_stable_argsort(codes: list[int]) -> None:
+    """The radix passes over 8 and 16 bits put equal codes in row order, like a stable argsort."""
+    array = np.array(codes, dtype=np.int64)
+    got = sequence._stable_order(array)
+    assert got is not None
+    assert got.tolist() == np.argsort(array, kind="stable").tolist()
+
+
+def test_stable_order_leaves_codes_past_32_bits_or_negative_to_the_sort() -> None:
+    assert sequence._stable_order(np.array([1 << 32, 0], dtype=np.int64)) is None
+    assert sequence._stable_order(np.array([-1, 0], dtype=np.int64)) is None
+
+
+def test_rows_out_of_time_order_are_sorted_again() -> None:
+    """Sorted by partition alone, the rows of a partition stay in row order: out of time order, they are
+    sorted again, and a tie on time is ordered by the next key."""
+    partition = np.array([1, 0, 1, 1, 0], dtype=np.int64)
+    t = np.array([5, 9, 3, 7, 1], dtype=np.int64)
+    order, follows = sequence._in_order(partition, t, (t,))
+    assert order.tolist() == [4, 1, 2, 0, 3]
+    assert follows.tolist() == [False, True, False, True, True]
+    end = np.array([2, 0, 1, 0, 0], dtype=np.int64)
+    order, _ = sequence._in_order(np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64), (t[:3] * 0, end[:3]))
+    assert order.tolist() == [1, 2, 0]
