@@ -399,7 +399,9 @@ class PartIndex:
             if held is None:
                 held = self.schema.empty_table()
             ordered, bounds = _by_agent(held)
-            self._last = (pid, part, pa.Table.from_arrays(ordered.columns, schema=self.schema), bounds)
+            plain = [c.cast(f.type) if pa.types.is_dictionary(c.type) else c  # codes of the parts (``ENCODED``)
+                     for c, f in zip(ordered.columns, self.schema, strict=True)]
+            self._last = (pid, part, pa.Table.from_arrays(plain, schema=self.schema), bounds)
         return self._last[2], self._last[3]
 
 
@@ -408,13 +410,14 @@ def _by_agent(held: pa.Table) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
     in order of appearance (a radix sort when fewer than 32,768 agents); rows without one go last, in no range."""
     import numpy as np
 
-    encoded: Any = pc.dictionary_encode(held.column("agent").combine_chunks())
+    encoded: Any = pc.dictionary_encode(held.column("agent").combine_chunks())  # (the parts' codes as they are)
     names = encoded.dictionary.to_pylist()
     values = np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False))
     if len(names) < 1 << 15:
         values = values.astype(np.int16)
     ends = np.cumsum(np.bincount(values, minlength=len(names) + 1)).tolist()
-    bounds = {name: (ends[i - 1] if i else 0, ends[i]) for i, name in enumerate(names)}
+    bounds = {name: (ends[i - 1] if i else 0, ends[i]) for i, name in enumerate(names)
+              if ends[i] > (ends[i - 1] if i else 0)}  # a part's dictionary names other parts' agents too
     return held.take(np.argsort(values, kind="stable")), bounds
 
 

@@ -12,12 +12,37 @@ import itertools
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from auditor.io.background import Background
 from auditor.io.output import FILE_MODE, ensure_dir
+
+#: A dictionary column's later batches may bring new values: written as deltas (never replacements, which an
+#: Arrow file cannot hold) where each batch's dictionary begins with the one before (``shared_dictionaries``).
+DELTAS = pa.ipc.IpcWriteOptions(emit_dictionary_deltas=True)
+
+
+def shared_dictionaries(table: pa.Table) -> pa.Table:
+    """``table`` with each dictionary column's chunks on one dictionary, where each chunk's dictionary begins the
+    longest one (parts of one read: ``parts.GrowingDictionary``): the codes stay as they are, none is hashed."""
+    for index, field in enumerate(table.schema):
+        column: Any = table.column(index)
+        if not pa.types.is_dictionary(field.type) or column.num_chunks < 2:
+            continue
+        dictionaries = {_identity(chunk.dictionary): chunk.dictionary for chunk in column.chunks}
+        longest = max(dictionaries.values(), key=len)
+        if all(longest.slice(0, len(d)).equals(d) for d in dictionaries.values()):
+            chunks: Any = [pa.DictionaryArray.from_arrays(chunk.indices, longest) for chunk in column.chunks]
+            table = table.set_column(index, field, pa.chunked_array(chunks, type=field.type))  # type: ignore[call-overload]
+    return table
+
+
+def _identity(array: pa.Array[Any]) -> tuple[int, ...]:
+    """The same Arrow array seen through different Python objects (each chunk of a file's column has its own)."""
+    return (array.offset, len(array), *(buffer.address if buffer else 0 for buffer in array.buffers()))
 
 
 def bucket_path(folder: Path, bucket: int) -> Path:
@@ -86,9 +111,9 @@ class BucketFiles:
         rows = pending[0] if len(pending) == 1 else pa.concat_tables(pending)
         if bucket not in self.writers:
             path = bucket_path(ensure_dir(self.folder), bucket)  # owner-only, like every file we write
-            self.writers[bucket] = pa.ipc.new_file(str(path), rows.schema)
+            self.writers[bucket] = pa.ipc.new_file(str(path), rows.schema, options=DELTAS)
             os.chmod(path, FILE_MODE)
-        self.writers[bucket].write_table(rows.combine_chunks())
+        self.writers[bucket].write_table(shared_dictionaries(rows).combine_chunks())
 
     def _close(self) -> None:
         try:

@@ -22,12 +22,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditor.io.buckets import BucketFiles, read_bucket
+from auditor.io.buckets import BucketFiles, read_bucket, shared_dictionaries
 from auditor.io.output import write_text
 
 LAYOUT = "layout.json"
-#: What the parts hold, as ``layout.json`` says: 2 since they keep each row's number (``ROW_NUMBER``).
-LAYOUT_VERSION = 2
+#: What the parts hold, as ``layout.json`` says: 2 since they keep each row's number (``ROW_NUMBER``), 3 since
+#: they hold the ``ENCODED`` columns as dictionary codes.
+LAYOUT_VERSION = 3
+#: Text columns the parts hold as codes of one dictionary per column and kind, which only grows (each part's file
+#: holds it as deltas): a bucket and a report then read codes instead of hashing each row's text again (a bucket of
+#: 1.24 M fixes: 52 ms), the split takes 4-byte codes instead of texts, and the files are a fifth smaller. Tools and
+#: identifiers only: their dictionaries grow with the tools and agents, not with the input.
+ENCODED = ("tool", "agent")
 #: The provenance columns stay behind: only per-tool metrics, never bucketed, read them (a personal report finds
 #: its files with one query of the tables).
 LEFT_BEHIND = ("source_file", "source_row")
@@ -68,6 +74,7 @@ class PartWriter:
         self._files = BucketFiles(folder, batch=max(1 << 10, min(BucketFiles.BATCH, WAITING_ROWS // parts)))
         self._chunk = min(WAITING_ROWS, self._files.chunk_rows(parts))  # rows split at once
         self._known: dict[str | None, int] = {}
+        self._dictionaries = {name: GrowingDictionary() for name in ENCODED}
         self._waiting: list[pa.RecordBatch] = []
         self._waiting_rows = 0
         self._written = 0
@@ -88,13 +95,18 @@ class PartWriter:
             return
         rows = pa.Table.from_batches(self._waiting)
         self._waiting, self._waiting_rows = [], 0
-        parts = self._parts_of(rows.column("agent"))
+        encoded = {name: _encoded(rows.column(name)) for name in ENCODED if name in rows.column_names}
+        parts = self._parts_of(encoded["agent"])
+        for name, codes in encoded.items():
+            index = rows.schema.get_field_index(name)
+            field = rows.schema.field(index)
+            coded = self._dictionaries[name].codes(codes)
+            rows = rows.set_column(index, pa.field(name, coded.type, field.nullable), pa.chunked_array([coded]))
         self.rows += np.bincount(parts, minlength=self.parts)
         self._files.split(rows, parts)
 
-    def _parts_of(self, agents: pa.ChunkedArray[Any]) -> np.ndarray:
+    def _parts_of(self, encoded: pa.DictionaryArray[Any, Any]) -> np.ndarray:
         """Each row's part, computed once per distinct identifier."""
-        encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(agents.combine_chunks()))
         values = encoded.dictionary.to_pylist()
         known = self._known
         lookup = np.asarray([known[v] if v in known else known.setdefault(v, part_of(v, self.parts))
@@ -119,6 +131,43 @@ class PartWriter:
             self.close()
         else:
             self.abandon()
+
+
+class GrowingDictionary:
+    """Codes of one text column across a whole read: each value keeps the code of its first appearance, so that
+    every dictionary given out begins with the ones given before (an Arrow file writes the new values as a delta)."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}
+        self._values: list[str] = []
+        self._array: pa.Array[Any] = pa.array([], pa.string())
+
+    def codes(self, encoded: pa.DictionaryArray[Any, Any]) -> pa.DictionaryArray[Any, Any]:
+        """``encoded`` (one chunk's own dictionary) as codes of this dictionary, grown by its new values."""
+        known = self._codes
+        values: list[Any] = encoded.dictionary.to_pylist()  # (never null: nulls are in the indices)
+        lookup = np.asarray([known[v] if v in known else known.setdefault(v, len(known)) for v in values] or [0],
+                            dtype=np.int32)
+        if len(known) > len(self._values):
+            self._values += list(known)[len(self._values):]
+            self._array = pa.array(self._values, pa.string())
+        indices = encoded.indices
+        mask = indices.is_null().to_numpy(zero_copy_only=False) if indices.null_count else None
+        codes = lookup[np.asarray(indices.fill_null(0).to_numpy(zero_copy_only=False))]
+        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32(), mask=mask), self._array)
+
+
+def _encoded(column: pa.ChunkedArray[Any]) -> pa.DictionaryArray[Any, Any]:
+    """A text column as one dictionary array of its own values (a column already encoded as they are)."""
+    combined = column.combine_chunks()
+    if pa.types.is_dictionary(combined.type):  # a part's own column read back (the audit's finer split)
+        combined = combined.cast(combined.type.value_type)
+    if (len(combined) and not combined.null_count and combined[0] == combined[-1]
+            and pc.all(pc.equal(combined, combined[0])).as_py()):
+        # one value (a file's tool): compared, not hashed (262 k rows: 0.9 against 2.8 ms)
+        zeros: Any = pa.array(np.zeros(len(combined), dtype=np.int32), pa.int32())
+        return pa.DictionaryArray.from_arrays(zeros, combined[:1])
+    return cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(combined))
 
 
 @dataclass(frozen=True)
@@ -170,7 +219,7 @@ def matches(layout: Layout | None, kind: str, table: Path) -> bool:
 def read_parts(folder: Path, parts: Sequence[int]) -> pa.Table | None:
     """The rows of ``parts`` of one kind, mapped from their files (None when none of them has a row)."""
     tables = [table for table in (read_bucket(folder, part) for part in parts) if table is not None]
-    return pa.concat_tables(tables) if tables else None
+    return shared_dictionaries(pa.concat_tables(tables)) if tables else None
 
 
 def pack(rows: Sequence[int], together: Iterable[Iterable[int]], capacity: int, multiple: int = 1) -> list[list[int]]:

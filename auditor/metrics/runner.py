@@ -550,6 +550,8 @@ def encoded_texts(kind: str, table: pa.Table) -> pa.Table:
         if pa.types.is_string(field.type):
             encoded = pc.dictionary_encode(table.column(index).combine_chunks())
             table = table.set_column(index, pa.field(name, encoded.type, field.nullable), pa.chunked_array([encoded]))
+        elif pa.types.is_dictionary(field.type):  # held as codes by the parts (``parts.ENCODED``), on one dictionary
+            table = table.set_column(index, field, pa.chunked_array([table.column(index).combine_chunks()]))
     return table
 
 

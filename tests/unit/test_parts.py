@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.io.parts import (
+    ENCODED,
     MAX_PARTS,
     MIN_PARTS,
     ROW_NUMBER,
@@ -73,6 +74,7 @@ def test_part_writer_puts_each_row_in_its_identifiers_part(tmp_path_factory: pyt
     for agents in batches:
         writer.write(pa.RecordBatch.from_pydict({
             "agent": pa.array(agents, pa.string()), "row": pa.array(range(row, row + len(agents)), pa.int64()),
+            "tool": pa.array([f"tool-{len(agents) % 3}"] * len(agents), pa.string()),
             "source_file": pa.array(["f"] * len(agents)), "source_row": pa.array([1] * len(agents), pa.int64())}))
         row += len(agents)
     writer.close()
@@ -84,9 +86,16 @@ def test_part_writer_puts_each_row_in_its_identifiers_part(tmp_path_factory: pyt
         if held is None:
             assert not expected
             continue
-        assert held.column_names == ["agent", "row", ROW_NUMBER]  # provenance stays behind, the row number comes
+        assert held.column_names == ["agent", "row", "tool", ROW_NUMBER]  # provenance stays behind, the row number
         assert list(zip(held.column("row").to_pylist(), held.column("agent").to_pylist(), strict=True)) == expected
         assert held.column(ROW_NUMBER).equals(held.column("row"))
+        tools = [f"tool-{len(agents) % 3}" for agents in batches for _ in agents]
+        assert held.column("tool").to_pylist() == [tools[i] for i, _ in expected]
+        for name in ENCODED:  # codes on one dictionary, which names each value once
+            assert pa.types.is_dictionary(held.schema.field(name).type)
+            dictionaries = {tuple(chunk.dictionary.to_pylist()) for chunk in held.column(name).chunks}
+            assert len(dictionaries) == 1
+            assert len(set(next(iter(dictionaries)))) == len(next(iter(dictionaries)))
     assert read_parts(folder, range(parts)) is None or read_parts(folder, range(parts)).num_rows == len(flat)
 
 
@@ -110,8 +119,10 @@ def test_layout_round_trip(tmp_path: Path) -> None:
     Layout(2, {"positions": [3, 4]}).write(tmp_path)
     assert Layout.read(tmp_path) == Layout(2, {"positions": [3, 4]})
     assert json.loads((tmp_path / "layout.json").read_text(encoding="utf-8"))["parts"] == 2
-    (tmp_path / "layout.json").write_text('{"version": 2, "parts": 2, "rows": {"positions": [1, 2]}}')
+    (tmp_path / "layout.json").write_text('{"version": 3, "parts": 2, "rows": {"positions": [1, 2]}}')
     assert Layout.read(tmp_path) == Layout(2, {"positions": [1, 2]})
+    (tmp_path / "layout.json").write_text('{"version": 2, "parts": 2, "rows": {"positions": [1, 2]}}')
+    assert Layout.read(tmp_path) is None  # parts of another version: text where this one holds codes
 
 
 def test_a_part_of_wide_rows_weighs_more_than_its_rows(tmp_path: Path) -> None:
