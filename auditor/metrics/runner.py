@@ -62,8 +62,10 @@ MEMORY_CAP_MB = 512
 #: workers: about 280 bytes a row above a fixed ~410 MB (peak 600 MB with buckets of 333 k rows, 785 MB with 666 k).
 BYTES_PER_BUCKET_ROW = 384
 #: The width (bytes in a part's Arrow file) of the rows that figure was measured on (GPS fixes: 114 bytes with their
-#: row number); a part of wider rows weighs as many of these as its bytes make (5 M Squid lines, 175 bytes a row).
-BUCKET_ROW_WIDTH = 120
+#: row number, 92 since tools and identifiers are codes); a part of wider rows weighs as many of these as its bytes
+#: make (5 M Squid lines: 161 bytes a row, 175 as text; each weighing 1.46 rows, as when measured: at 1.34 their
+#: peak rose from 879-906 to 935-1,005 MB).
+BUCKET_ROW_WIDTH = 110
 #: At most this many parts when the audit splits the read's parts finer (each part waits for a batch of its own).
 MAX_SPLIT_PARTS = 1024
 #: Fixed bucket size instead of the one the memory limit gives (tests use tiny buckets).
