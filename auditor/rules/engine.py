@@ -251,8 +251,16 @@ def _row_population(rows: list[dict[str, Any]]) -> int:
     return int(max((row.get("n_agents") or 0 for row in rows), default=0))
 
 
+#: Values ``_plain`` gives back as they are, found by their exact type (most of a finding's: 60 k at 10 M fixes).
+_AS_THEY_ARE = frozenset({int, str, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """A JSON-safe value (dates as ISO text, NaN as null)."""
+    if type(value) in _AS_THEY_ARE:
+        return value
+    if type(value) is float:
+        return None if math.isnan(value) else value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
