@@ -65,11 +65,16 @@ def test_part_count(size: int, rows: int, expected: int) -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(["ana", "bo", "chloé", "d\u00ff\U0001f600", None]), max_size=40), max_size=5),
-       st.sampled_from([1, 3, 16]))
+       st.sampled_from([1, 3, 16]), st.booleans())
 def test_part_writer_puts_each_row_in_its_identifiers_part(tmp_path_factory: pytest.TempPathFactory,
-                                                           batches: list[list[str | None]], parts: int) -> None:
+                                                           batches: list[list[str | None]], parts: int,
+                                                           small: bool) -> None:
+    """``small``: rows split a few at a time and written in tiny batches, so that each part's file gets several
+    batches whose dictionaries grow (written as deltas)."""
     folder = tmp_path_factory.mktemp("parts")
     writer = PartWriter(folder, parts)
+    if small:
+        writer._chunk, writer._files.batch = 3, 2
     row = 0
     for agents in batches:
         writer.write(pa.RecordBatch.from_pydict({
