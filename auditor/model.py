@@ -411,13 +411,15 @@ def _by_agent(held: pa.Table) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
     import numpy as np
 
     encoded: Any = pc.dictionary_encode(held.column("agent").combine_chunks())  # (the parts' codes as they are)
-    names = encoded.dictionary.to_pylist()
-    values = np.asarray(encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False))
-    if len(names) < 1 << 15:
+    size = len(encoded.dictionary)
+    values = np.asarray(encoded.indices.fill_null(size).to_numpy(zero_copy_only=False))
+    if size < 1 << 15:
         values = values.astype(np.int16)
-    ends = np.cumsum(np.bincount(values, minlength=len(names) + 1)).tolist()
-    bounds = {name: (ends[i - 1] if i else 0, ends[i]) for i, name in enumerate(names)
-              if ends[i] > (ends[i - 1] if i else 0)}  # a part's dictionary names other parts' agents too
+    counts = np.bincount(values, minlength=size + 1)
+    ends = np.cumsum(counts)
+    present = np.flatnonzero(counts[:size])  # a part's dictionary names the other parts' agents too
+    names = encoded.dictionary.take(pa.array(present, pa.int64())).to_pylist()
+    bounds = {name: (int(ends[i] - counts[i]), int(ends[i])) for i, name in zip(present.tolist(), names, strict=True)}
     return held.take(np.argsort(values, kind="stable")), bounds
 
 
