@@ -148,6 +148,9 @@ def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray,
         follows = _follows(partition[order])
         if _sorted_within(order, follows, keys):  # the usual case: rows come in time order, or by agent and time
             return order, follows
+        newest_first = _reversed_runs(order, follows)  # exports listing the latest records first
+        if _sorted_within(newest_first, follows, keys):
+            return newest_first, follows
         order = None
     low = int(within.min(initial=0))
     combined = _fold(partition, within - low, int(within.max(initial=0)) - low + 1, renumber=False)
@@ -183,6 +186,16 @@ def _stable_order(code: np.ndarray) -> np.ndarray | None:
         step = np.argsort(digit, kind="stable")
         order = step if order is None else order[step]
     return order
+
+
+def _reversed_runs(order: np.ndarray, follows: np.ndarray) -> np.ndarray:
+    """``order`` with each run of one partition (``follows`` false at its first row) in the reverse order."""
+    position = np.arange(len(order))
+    starts = np.flatnonzero(~follows)
+    ends = np.append(starts[1:], len(order))
+    run = np.cumsum(~follows) - 1
+    reversed_order: np.ndarray = order[starts[run] + ends[run] - 1 - position]
+    return reversed_order
 
 
 def _sorted_within(order: np.ndarray, follows: np.ndarray, keys: tuple[np.ndarray, ...]) -> bool:

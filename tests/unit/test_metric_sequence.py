@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -192,3 +193,13 @@ def test_rows_out_of_time_order_are_sorted_again() -> None:
     end = np.array([2, 0, 1, 0, 0], dtype=np.int64)
     order, _ = sequence._in_order(np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64), (t[:3] * 0, end[:3]))
     assert order.tolist() == [1, 2, 0]
+
+
+def test_rows_newest_first_are_put_in_order_without_a_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export listing the latest records first: each partition's rows taken in reverse, checked, not sorted."""
+    monkeypatch.setattr(sequence, "_fold", lambda *args, **kwargs: pytest.fail("sorted again"))
+    partition = np.array([1, 0, 1, 1, 0], dtype=np.int64)
+    t = np.array([9, 8, 7, 5, 1], dtype=np.int64)
+    order, follows = sequence._in_order(partition, t, (t,))
+    assert order.tolist() == [4, 1, 3, 2, 0]
+    assert follows.tolist() == [False, True, False, True, True]
