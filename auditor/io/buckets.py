@@ -32,7 +32,7 @@ def shared_dictionaries(table: pa.Table) -> pa.Table:
         column: Any = table.column(index)
         if not pa.types.is_dictionary(field.type) or column.num_chunks < 2:
             continue
-        dictionaries = {_identity(chunk.dictionary): chunk.dictionary for chunk in column.chunks}
+        dictionaries = {array_identity(chunk.dictionary): chunk.dictionary for chunk in column.chunks}
         longest = max(dictionaries.values(), key=len)
         if all(longest.slice(0, len(d)).equals(d) for d in dictionaries.values()):
             chunks: Any = [pa.DictionaryArray.from_arrays(chunk.indices, longest) for chunk in column.chunks]
@@ -40,7 +40,7 @@ def shared_dictionaries(table: pa.Table) -> pa.Table:
     return table
 
 
-def _identity(array: pa.Array[Any]) -> tuple[int, ...]:
+def array_identity(array: pa.Array[Any]) -> tuple[int, ...]:
     """The same Arrow array seen through different Python objects (each chunk of a file's column has its own)."""
     return (array.offset, len(array), *(buffer.address if buffer else 0 for buffer in array.buffers()))
 

@@ -43,7 +43,7 @@ from auditor.io.parts import (
     read_parts,
     split_file,
 )
-from auditor.metrics import fixes, per_agent, text_values
+from auditor.metrics import fixes, linkage, per_agent, text_values
 from auditor.metrics.catalog import MetricSpec, metrics, views
 from auditor.metrics.placement import placed_events
 from auditor.metrics.sequence import add_previous, marks_of
@@ -117,6 +117,8 @@ COMPUTED_IN_PYTHON: dict[str, Callable[[Tables], pa.Table]] = {
     "timestamp_resolution": lambda tables: per_agent.timestamp_resolution(tables["events"]),
     "retention": lambda tables: per_agent.retention(tables["events"], tables["retention_caps"],
                                                     tables["policy_retention"]),
+    "linkage": lambda tables: linkage.linkage(tables["events"], tables["marks"], tables["shift_segments"],
+                                              tables["policy_holidays"]),
     "coord_precision": fixes.coord_precision,
     "home_inference": fixes.home_inference,
     "tracking_controls": fixes.tracking_controls,
