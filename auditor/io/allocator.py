@@ -71,17 +71,6 @@ def _restore() -> None:
     _done = False
 
 
-def give_back() -> None:
-    """Return the free memory of pyarrow's allocator and of glibc's heap to the system now (a process that keeps
-    its peak while another one peaks would add them up); only pyarrow's outside glibc."""
-    import pyarrow as pa  # not on importing this module: see ``single_arena``
-
-    pa.default_memory_pool().release_unused()
-    libc = _glibc()
-    if libc is not None:
-        _trim(libc)
-
-
 def tune_for_streaming() -> bool:
     """Fix glibc's mmap and trim thresholds (once); True if they are set."""
     global _done

@@ -60,7 +60,9 @@ MEMORY_CAP_MB = 512
 #: Memory one input row of a bucket needs while it is measured: its columns in Arrow, the events built from it (about
 #: 100 bytes, twice while they are completed), the numpy and DuckDB work on them. Measured at 10 M fixes with two
 #: workers: about 280 bytes a row above a fixed ~410 MB (peak 600 MB with buckets of 333 k rows, 785 MB with 666 k).
-BYTES_PER_BUCKET_ROW = 384
+#: Counted as 500 since each worker keeps what a bucket freed for the next (``_measure_in_worker``): smaller buckets,
+#: and a lower peak than 384 with the memory given back after each bucket (10 M fixes 769-793 against 816-846 MB).
+BYTES_PER_BUCKET_ROW = 500
 #: The width (bytes in a part's Arrow file) of the rows that figure was measured on (GPS fixes: 114 bytes with their
 #: row number, 92 since tools and identifiers are codes); a part of wider rows weighs as many of these as its bytes
 #: make (5 M Squid lines: 161 bytes a row, 175 as text; each weighing 1.46 rows, as when measured: at 1.34 their
@@ -400,7 +402,7 @@ class MetricRunner:
         fork = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork") if fork else None
         building = context.Lock() if context else threading.Lock()
-        _WORKING.update(runner=self, names=names, common=common, building=building, forked=context is not None)
+        _WORKING.update(runner=self, names=names, common=common, building=building)
         if context:  # what pyarrow's allocator keeps would be each process's to reuse, copied page by page
             pa.default_memory_pool().release_unused()
         pool: Executor = ProcessPoolExecutor(workers, mp_context=context) if context else ThreadPoolExecutor(workers)
@@ -447,7 +449,6 @@ class MetricRunner:
                 progress(t("progress.bucket", None, bucket=bucket + 1, buckets=self.buckets, name=name))
             results[name] = self._metric(name, con, held)
             con.register(name, results[name])  # for a later metric of the same bucket that reads it
-        pa.default_memory_pool().release_unused()
         return results
 
     @staticmethod
@@ -533,14 +534,13 @@ def _measure_in_worker(bucket: int) -> dict[str, pa.Table]:
     events twice over while they are completed), so that two workers' peaks do not add up; the rest of the building
     (reading the parts, the smaller views) runs beside the other worker's (with the whole build locked, one worker
     waited for the other's at the start, and whenever both finished measuring together: 10 M fixes, the audit's wall
-    time over its CPU 0.561 -> 0.546, peak about +20 MB). A forked worker then gives back what the building freed,
-    which the other process could not reuse."""
+    time over its CPU 0.561 -> 0.546, peak about +20 MB). A worker keeps the memory a bucket freed, for the next one:
+    given back to the system after each bucket, it was mapped and zeroed again (10 M fixes: 300 k page faults
+    against 130 k, the pipeline 0.35 s slower); the bucket size counts it (``BYTES_PER_BUCKET_ROW``)."""
     runner: MetricRunner = _WORKING["runner"]
     held = dict(_WORKING["common"])
     con = runner._worker_database(_WORKING["common"])
     runner._build_bucket(con, held, bucket, peak=_WORKING["building"])
-    if _WORKING["forked"]:
-        allocator.give_back()
     return runner._measure_bucket(con, held, bucket, _WORKING["names"])
 
 
