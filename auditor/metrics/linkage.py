@@ -138,8 +138,7 @@ def _covered(marks: pa.Table, people: pa.Array[Any], person_day: np.ndarray, spa
         else:
             at = np.minimum(np.searchsorted(person_day, key), max(len(person_day) - 1, 0))
             rows = np.where(person_day[at] == key, pd_segments[at], -1) if len(person_day) else -np.ones_like(key)
-        rows[person == len(people)] = -1  # (a mark's person-day is always one of the events')
-        kept = rows >= 0
+        kept = rows >= 0  # (a null person's days have no segments: its marks count for no one)
         if not kept.any():
             continue
         minute = _integers(batch.column("minute"), 0)[kept]

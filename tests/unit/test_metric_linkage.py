@@ -37,13 +37,17 @@ def segments(rows: list[tuple[str | None, int, int, int]]) -> pa.Table:
 
 
 @st.composite
-def declared(draw: st.DrawFn) -> pa.Table:
-    """Shift segments of a few groups and weekdays, some overlapping, some of a group no event has."""
+def declared(draw: st.DrawFn, events: pa.Table) -> pa.Table:
+    """Shift segments of a few groups and weekdays, some overlapping, some of a group no event has; most on a
+    (group, weekday) of the events, so that marks fall in them."""
+    seen = sorted({(row["grp"], row["isodow"]) for row in events.select(["grp", "isodow"]).to_pylist()},
+                  key=repr)
+    anywhere = st.tuples(st.sampled_from(["g1", "g2", "g3", None]), st.integers(1, 7))
     rows = []
     for _ in range(draw(st.integers(0, 8))):
+        grp, isodow = draw(st.one_of(st.sampled_from(seen), anywhere) if seen else anywhere)
         start = draw(st.integers(0, 1439))
-        rows.append((draw(st.sampled_from(["g1", "g2", "g3", None])), draw(st.integers(1, 7)), start,
-                     min(1440, start + draw(st.integers(1, 600)))))
+        rows.append((grp, isodow, start, min(1440, start + draw(st.integers(1, 600)))))
     return segments(rows)
 
 
@@ -63,15 +67,18 @@ def with_persons(table: pa.Table) -> pa.Table:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.data(), st.sampled_from([1 << 20, 7]), st.booleans())
-def test_linkage_equals_the_sql(data: st.DataObject, chunk: int, searched: bool) -> None:
-    """Marks in batches or whole; their (person, day) looked up in a table, or searched (as past millions)."""
+@given(st.data(), st.sampled_from([1 << 20, 7]), st.booleans(), st.booleans())
+def test_linkage_equals_the_sql(data: st.DataObject, chunk: int, searched: bool, plain: bool) -> None:
+    """Marks in batches or whole, their persons as codes or as text; their (person, day) looked up in a table, or
+    searched (as past millions)."""
     events = completed(with_persons(data.draw(placed())), chunk)
     whole = marks_of(events)
+    if plain:
+        whole = whole.set_column(0, "person", whole.column("person").cast(pa.string()))
     marks = pa.Table.from_batches(whole.to_batches(max_chunksize=chunk), schema=whole.schema)
     days = sorted(set(events.column("local_day").to_pylist()))
     holiday = holidays(data.draw(st.lists(st.sampled_from(days), max_size=2)) if days else [])
-    shift = data.draw(declared())
+    shift = data.draw(declared(events))
     with pytest.MonkeyPatch.context() as patch:
         if searched:
             patch.setattr(linkage, "DENSE_PERSON_DAYS", 0)
