@@ -105,10 +105,7 @@ class _Segments:
 
     def index(self, grp: np.ndarray, isodow: np.ndarray) -> np.ndarray:
         """The row of each (group code, weekday), or -1."""
-        keys = grp * (1 << 32) + isodow
-        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
-        found = (self.keys[at] == keys) if len(self.keys) else np.zeros(len(keys), dtype=bool)
-        return np.where(found & (isodow >= 0), at, -1)
+        return np.where(isodow >= 0, _found(self.keys, grp * (1 << 32) + isodow), -1)
 
     def before(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Segment minutes before minute ``x`` on each row's segments (each segment's ``clip(x - start, 0,
@@ -134,10 +131,10 @@ def _covered(marks: pa.Table, people: pa.Array[Any], person_day: np.ndarray, spa
         person = _person_codes(batch.column("person"), people, codes)
         key = person * span + (_days(batch.column("local_day")) - low)
         if dense:
-            rows = lookup[np.clip(key, 0, len(lookup) - 1)] if len(lookup) else np.full(len(key), -1)
+            rows = lookup[np.clip(key, 0, len(lookup) - 1)]
         else:
-            at = np.minimum(np.searchsorted(person_day, key), max(len(person_day) - 1, 0))
-            rows = np.where(person_day[at] == key, pd_segments[at], -1) if len(person_day) else -np.ones_like(key)
+            at = _found(person_day, key)
+            rows = np.where(at >= 0, pd_segments[at], -1)
         kept = rows >= 0  # (a null person's days have no segments: its marks count for no one)
         if not kept.any():
             continue
@@ -151,6 +148,15 @@ def _covered(marks: pa.Table, people: pa.Array[Any], person_day: np.ndarray, spa
         reach = segments.before(rows, minute + AFTER) - segments.before(rows, start)
         covered += np.bincount(person[kept], weights=reach, minlength=persons).astype(np.int64)
     return covered
+
+
+def _found(ordered: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Where each of ``keys`` is in sorted ``ordered``, or -1."""
+    if not len(ordered):
+        return np.full(len(keys), -1)
+    at = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
+    found: np.ndarray = np.where(ordered[at] == keys, at, -1)
+    return found
 
 
 def _person_codes(column: pa.Array[Any], people: pa.Array[Any],
