@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from auditor import schemas
 from auditor.i18n import t
@@ -128,7 +127,7 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: _Others,
         "first_text": facts.when(first, lang) if first else "—",
         "last_text": facts.when(last, lang) if last else "—",
         "fields": fields,
-        "examples": _examples(schema, rows, column, present, others, lang),
+        "examples": _examples(schema, rows, found, present, others, lang),
         "precision": _precision(kind, rows, times, lang),
         "resolution": times.resolution if len(times) else None,
         "derived": _derived(kind, rows, times, fixes, lang),
@@ -139,10 +138,11 @@ def _tool_view(kind: str, tool: str, rows: pa.Table, lang: str, others: _Others,
     day = times.busiest_day()
     in_day = times.on_day(day) if day else []
     if len(times):
-        peak = max(((d, h, n) for d, row in enumerate(view["grid"]) for h, n in enumerate(row)),
-                   key=lambda x: (x[2], -x[0], -x[1]))
-        view["figures"].append(t("report.figure.grid", lang, day=t("report.weekdays_long", lang).split(",")[peak[0]],
-                                 hour=peak[1], n=peak[2]))
+        cells = [n for row in view["grid"] for n in row]
+        most = max(cells)
+        weekday, hour = divmod(cells.index(most), 24)  # the first of equals: the earliest day, then hour
+        view["figures"].append(t("report.figure.grid", lang, day=t("report.weekdays_long", lang).split(",")[weekday],
+                                 hour=hour, n=most))
     if day:
         view["figures"].append(t("report.figure.timeline", lang, day=facts.day_text(day, lang), n=len(in_day),
                                  first=in_day[0].strftime("%H:%M"), last=in_day[-1].strftime("%H:%M")))
@@ -182,13 +182,14 @@ def _retention(index: ReportIndex, person: Person, view: dict[str, Any], lang: s
     return out
 
 
-def _examples(schema: schemas.KindSchema, rows: pa.Table, column: str | None, present: list[str],
+def _examples(schema: schemas.KindSchema, rows: pa.Table, found: facts.Instants | None, present: list[str],
               others: _Others, lang: str) -> dict[str, Any]:
+    """The person's first rows in time (``found``: their main time column's instants), or in the table's order."""
     names = [f.name for f in schema.fields if f.name in present and f.name not in HIDDEN_COLUMNS]
     masked = {f.name for f in schema.fields if f.sensitivity in MASKED or f.name in FREE_TEXT}
-    first = rows.take(pc.sort_indices(rows, [(column, "ascending")])[:EXAMPLES]) if column else rows
+    first = rows.take(facts.earliest(found, EXAMPLES)) if found else rows.slice(0, EXAMPLES)
     out = []
-    for row in first.slice(0, EXAMPLES).to_pylist():
+    for row in first.to_pylist():
         cells = []
         for name in names:
             value = facts.plain(row.get(name), lang)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from auditor.report import facts
@@ -149,3 +150,19 @@ def test_distinct_texts_and_groups() -> None:
     table = pa.table({"tool": ["b", "a", None, "b"], "domain": ["x.fr", "", None, "x.fr"]})
     assert facts.count_distinct_texts(table, "domain") == 1
     assert [(tool, rows.num_rows) for tool, rows in facts.groups(table)] == [("a", 1), ("b", 2)]
+
+
+@pytest.mark.parametrize(("seed", "n", "count"), [(1, 1, 5), (2, 3, 5), (3, 40, 5), (4, 500, 5), (5, 60, 1)])
+def test_earliest_rows_are_the_first_of_a_stable_sort(seed: int, n: int, count: int) -> None:
+    """The personal report's example rows: the first places of ``pc.sort_indices`` (stable, missing values last),
+    here with ties at the same instant and missing times."""
+    table = _positions(seed, n)
+    expected = pc.sort_indices(table, [("time", "ascending")])[:count].to_pylist()
+    assert facts.earliest(facts.instants(table.column("time")), count).tolist() == expected
+
+
+def test_earliest_rows_end_with_the_missing_times_in_row_order() -> None:
+    moment = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+    column = pa.array([None, moment, None, moment - timedelta(hours=1), None, moment], pa.timestamp("us", tz="UTC"))
+    assert facts.earliest(facts.instants(column), 5).tolist() == [3, 1, 5, 0, 2]
+    assert pc.sort_indices(column)[:5].to_pylist() == [3, 1, 5, 0, 2]
