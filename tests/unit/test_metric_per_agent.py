@@ -176,6 +176,17 @@ def test_sampling_interval_of_any_doubles_equals_the_sql(table: pa.Table, factor
 
 
 @settings(max_examples=100, deadline=None)
+@given(placed(), st.sampled_from(sorted(WAYS)))
+def test_sampling_interval_of_whole_seconds_equals_the_sql(table: pa.Table, way: str) -> None:
+    """Whole seconds (a GPS export's) are counted per group and distinct value instead of sorted (unless the
+    range is too large: the ``numbered`` way)."""
+    events = completed(table, 1 << 20)
+    index = events.schema.get_field_index("interval_s")
+    events = events.set_column(index, "interval_s", pc.floor(events.column(index)))
+    assert_same(forced(way, lambda: per_agent.sampling_interval(events)), sql("sampling_interval", events))
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.data(), st.sampled_from([1 << 20, 7]), st.sampled_from(["usual", "blocks", "numbered"]))
 def test_gaps_equal_the_sql(data: st.DataObject, chunk: int, way: str) -> None:
     events = completed(data.draw(placed()), chunk)
