@@ -69,6 +69,8 @@ def _counted(kind: str, table: pa.Table, fields: tuple[tuple[str, bool | str], .
     agent, agents = _encoded(table.column("agent"))
     out = []
     for field, own in fields:
+        if table.column(field).null_count == table.num_rows:  # a field the tool leaves empty: no text to count
+            continue
         text, values = _encoded(table.column(field))
         if isinstance(own, str):
             own_rows = np.asarray(table.column(own).is_null().to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -76,7 +78,8 @@ def _counted(kind: str, table: pa.Table, fields: tuple[tuple[str, bool | str], .
             own_rows = np.full(table.num_rows, int(own), dtype=np.int64)
         kept = (agent < len(agents)) & (text < len(values))
         sizes = (len(tools) + 1, len(agents) + 1, 2, len(values) + 1)
-        keys, counts = _count([tool[kept], agent[kept], own_rows[kept], text[kept]], sizes)
+        columns = [tool, agent, own_rows, text]
+        keys, counts = _count(columns if kept.all() else [column[kept] for column in columns], sizes)
         out.append(pa.table({
             "kind": pa.array([kind] * len(counts), pa.string()),
             "tool": _values(tools, keys[0]), "agent": _values(agents, keys[1]),
