@@ -51,6 +51,7 @@ class DayOrder:
     t: np.ndarray
     busy: np.ndarray
     busy_minute: np.ndarray
+    texts: np.ndarray | None = None  # (kind, tool, agent) alone, in the partition's order (``_partition``)
 
     @classmethod
     def of(cls, events: pa.Table) -> DayOrder:
@@ -63,7 +64,8 @@ class DayOrder:
     def of_codes(cls, texts: list[tuple[np.ndarray, int]], day: np.ndarray, t: np.ndarray, busy: np.ndarray,
                  busy_minute: np.ndarray) -> DayOrder:
         """From arrays the caller holds: each text key as codes in ``range(size)`` (a null a code of its own)."""
-        return cls(_partition(texts, day), day, t, busy, busy_minute)
+        partition, folded = _partition(texts, day)
+        return cls(partition, day, t, busy, busy_minute, folded)
 
 
 def add_previous(events: pa.Table, keys: DayOrder | None = None) -> pa.Table:
@@ -76,7 +78,7 @@ def add_previous(events: pa.Table, keys: DayOrder | None = None) -> pa.Table:
     Records tied on time and end are identical in every column, so their order does not change the result."""
     keys = keys or DayOrder.of(events)
     t, busy = keys.t, keys.busy
-    order, follows = _in_order(keys.partition, t - keys.day * MICROSECONDS_PER_DAY, (t, busy))
+    order, follows = _in_order(keys.partition, t - keys.day * MICROSECONDS_PER_DAY, (t, busy), keys.texts)
     first = _unsorted(~follows, order)
     previous = _unsorted(np.concatenate([order[:1], order[:-1]]), order)  # row of the record just before
     t_before = t[previous]
@@ -118,7 +120,7 @@ def _distinct_marks(person: pa.ChunkedArray[Any], local_day: pa.ChunkedArray[Any
     chunked columns cost as much as the sort)."""
     encoded, codes, size = _encoded_codes(person)
     day = _int64(local_day)
-    order, follows = _in_order(_partition([(codes, size)], day), minute, (minute,))
+    order, follows = _in_order(_partition([(codes, size)], day)[0], minute, (minute,), codes)
     kept = np.ones(len(order), dtype=bool)  # the first of each run of equal (person, day, minute)
     kept[1:] = ~follows[1:] | (minute[order][1:] != minute[order][:-1])
     rows = order[kept]
@@ -138,13 +140,14 @@ def _distinct_marks(person: pa.ChunkedArray[Any], local_day: pa.ChunkedArray[Any
     })
 
 
-def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray, ...]) -> tuple[np.ndarray,
-                                                                                                  np.ndarray]:
+def _in_order(partition: np.ndarray, within: np.ndarray, keys: tuple[np.ndarray, ...],
+              texts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The rows sorted by partition, then ``keys``; and, in that order, whether each row follows one of its own
     partition. Rows that come in time order (or newest first) are only sorted by partition, by radix passes, and
     checked. Else ``within``, which orders rows inside a partition like the first key in a smaller range, is folded
-    with the partition into one integer: without ties, one argsort does (five times faster than a lexsort)."""
-    order = _stable_order(partition)
+    with the partition into one integer: without ties, one argsort does (five times faster than a lexsort).
+    ``texts``: the partition's text codes before its day was folded in (``_stable_order``'s ``coarse``)."""
+    order = _stable_order(partition, texts)
     if order is not None:
         follows = _follows(partition[order])
         if _sorted_within(order, follows, keys):  # the usual case: rows come in time order, or by agent and time
@@ -172,10 +175,21 @@ def _follows(ordered: np.ndarray) -> np.ndarray:
     return follows
 
 
-def _stable_order(code: np.ndarray) -> np.ndarray | None:
+def _stable_order(code: np.ndarray, coarse: np.ndarray | None = None) -> np.ndarray | None:
     """The rows sorted by ``code`` (integers from 0 below 2^32), ties in row order; None past that range.
     numpy's stable argsort is a radix sort for 8- and 16-bit integers: one pass per 16 bits of the codes, each
-    a sixth of an argsort of int64 (1.25 M rows: 20 against 118 ms)."""
+    a sixth of an argsort of int64 (1.25 M rows: 20 against 118 ms).
+
+    ``coarse``, a key that never decreases as ``code`` grows (an agent's code, where ``code`` is its agent-day),
+    is tried first: where the rows sorted by it alone come out sorted by ``code`` — an agent's days come in order
+    when its rows come in time order —, that is the same order, equal codes in row order, in fewer passes (one for
+    a bucket's agents, where their days made two: `events` and `marks` about 5 ms faster each, 470 k fixes)."""
+    if coarse is not None:
+        by_coarse = _stable_order(coarse)
+        if by_coarse is not None:
+            ordered = code[by_coarse]
+            if bool(np.all(ordered[1:] >= ordered[:-1])):
+                return by_coarse
     bits = int(code.max(initial=0)).bit_length()
     if bits > 32 or int(code.min(initial=0)) < 0:
         return None
@@ -264,10 +278,11 @@ def _encoded_codes(column: pa.ChunkedArray[Any]) -> tuple[pa.DictionaryArray[Any
     return encoded, indices, size + 1
 
 
-def _partition(texts: list[tuple[np.ndarray, int]], days: np.ndarray) -> np.ndarray:
+def _partition(texts: list[tuple[np.ndarray, int]], days: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """One integer per distinct combination of the text codes and ``days``: folded in place while the product of
     their ranges fits (the usual case: a few tools and kinds, a bucket's agents, a year of days), else through
-    ``_fold``, which renumbers before it would overflow."""
+    ``_fold``, which renumbers before it would overflow. And, in the first case, the text codes folded alone
+    (``_stable_order``'s ``coarse``)."""
     low = int(days.min(initial=0))
     span = int(days.max(initial=0)) - low + 1
     if math.prod(max(size, 1) for _, size in texts) * span < _CODE_LIMIT:  # the same integers as _fold's
@@ -275,14 +290,15 @@ def _partition(texts: list[tuple[np.ndarray, int]], days: np.ndarray) -> np.ndar
         for codes, size in texts:
             code *= max(size, 1)
             code += codes
+        folded = code.copy()
         code *= span
         code += days
         code -= low
-        return code
+        return code, folded
     code = np.zeros(len(days), dtype=np.int64)
     for codes, size in texts:
         code = _fold(code, codes, size)
-    return _fold(code, days - low, span)
+    return _fold(code, days - low, span), None
 
 
 @overload

@@ -177,6 +177,20 @@ def test_stable_order_is_a_stable_argsort(codes: list[int]) -> None:
     assert got.tolist() == np.argsort(array, kind="stable").tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 400)), max_size=60), st.booleans())
+def test_stable_order_by_a_coarser_key_is_the_stable_argsort(rows: list[tuple[int, int]], in_order: bool) -> None:
+    """Sorted by the agents' codes alone, then checked: the same order as by (agent, day), whether each agent's
+    days come in order (the order kept) or not (sorted again)."""
+    if in_order:
+        rows = sorted(rows, key=lambda row: row[1])  # time order: each agent's days never go back
+    agents = np.array([agent for agent, _ in rows], dtype=np.int64)
+    code = agents * 401 + np.array([day for _, day in rows], dtype=np.int64)
+    got = sequence._stable_order(code, agents)
+    assert got is not None
+    assert got.tolist() == np.argsort(code, kind="stable").tolist()
+
+
 def test_stable_order_leaves_codes_past_32_bits_or_negative_to_the_sort() -> None:
     assert sequence._stable_order(np.array([1 << 32, 0], dtype=np.int64)) is None
     assert sequence._stable_order(np.array([-1, 0], dtype=np.int64)) is None
