@@ -51,7 +51,7 @@ class DayOrder:
     t: np.ndarray
     busy: np.ndarray
     busy_minute: np.ndarray
-    texts: np.ndarray | None = None  # (kind, tool, agent) alone, in the partition's order (``_partition``)
+    texts: np.ndarray | None = None  # (kind, tool, agent) folded without the day, ordered alike (``_partition``)
 
     @classmethod
     def of(cls, events: pa.Table) -> DayOrder:
@@ -183,7 +183,8 @@ def _stable_order(code: np.ndarray, coarse: np.ndarray | None = None) -> np.ndar
     ``coarse``, a key that never decreases as ``code`` grows (an agent's code, where ``code`` is its agent-day),
     is tried first: where the rows sorted by it alone come out sorted by ``code`` — an agent's days come in order
     when its rows come in time order —, that is the same order, equal codes in row order, in fewer passes (one for
-    a bucket's agents, where their days made two: `events` and `marks` about 5 ms faster each, 470 k fixes)."""
+    a bucket's agents, where their days made two: a bucket of 470 k fixes, ``add_previous`` 16 -> 13 ms, ``marks``
+    26 -> 23 ms)."""
     if coarse is not None:
         by_coarse = _stable_order(coarse)
         if by_coarse is not None:
