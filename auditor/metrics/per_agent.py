@@ -51,6 +51,8 @@ CODE_RANGE = 1 << 20
 CODES_PER_ROW = 4
 #: Keys counted one by one (``_runs``) up to this range (8 MiB of counts), or 4 per row: past it, sorted.
 COUNTED_KEYS = 1 << 20
+#: (group, distinct value) pairs counted (``_Counted``) up to this many, or one per value: past it, sorted.
+COUNTED_VALUES = 1 << 16
 #: Bits of the integers sorted at once: (group, value) pairs wider than this are lexsorted instead.
 PACK_BITS = 62
 
@@ -493,7 +495,7 @@ class _Counted:
         present = np.bincount(groups, minlength=group_count) > 0
         numbers = np.flatnonzero(present)
         width = len(distinct)
-        if len(numbers) * width > max(CODES_PER_ROW * len(groups), CODE_RANGE):
+        if len(numbers) * width > max(len(groups), COUNTED_VALUES):  # (its counts: 16 bytes a row at most)
             return None
         key = (np.cumsum(present) - 1)[groups] * width
         key += (np.cumsum(seen) - 1)[seconds]

@@ -102,9 +102,11 @@ def breaks(draw: st.DrawFn, events: pa.Table) -> pa.Table:
 
 #: The ways the module can take, with its settings forced: the usual one; rows in blocks of 3; group codes
 #: numbered by a sort (as for huge dictionaries); numbered by flags (as for many agent-days); (group, value)
-#: pairs lexsorted; (group, hour) and (group, day) keys sorted instead of counted (as for years of hours).
+#: pairs lexsorted; (group, hour), (group, day) and (group, whole second) keys sorted instead of counted (as for years
+#: of hours, or many distinct intervals).
 WAYS = {"usual": {}, "blocks": {"BLOCK_ROWS": 3}, "numbered": {"CODE_RANGE": 0, "CODES_PER_ROW": 0},
-        "dense": {"DENSE_KEYS": 0}, "lexsort": {"PACK_BITS": 0}, "sorted": {"COUNTED_KEYS": 0, "CODES_PER_ROW": 0}}
+        "dense": {"DENSE_KEYS": 0}, "lexsort": {"PACK_BITS": 0},
+        "sorted": {"COUNTED_KEYS": 0, "CODES_PER_ROW": 0, "COUNTED_VALUES": 0}}
 
 
 def forced(way: str, run: Callable[[], pa.Table]) -> pa.Table:
@@ -178,8 +180,8 @@ def test_sampling_interval_of_any_doubles_equals_the_sql(table: pa.Table, factor
 @settings(max_examples=100, deadline=None)
 @given(placed(), st.sampled_from(sorted(WAYS)))
 def test_sampling_interval_of_whole_seconds_equals_the_sql(table: pa.Table, way: str) -> None:
-    """Whole seconds (a GPS export's) are counted per group and distinct value instead of sorted (unless the
-    range is too large: the ``numbered`` way)."""
+    """Whole seconds (a GPS export's) are counted per group and distinct value instead of sorted (unless there are
+    more such pairs than values: the ``sorted`` way, mostly)."""
     events = completed(table, 1 << 20)
     index = events.schema.get_field_index("interval_s")
     events = events.set_column(index, "interval_s", pc.floor(events.column(index)))
