@@ -149,10 +149,9 @@ class Moments:
         """The day (ISO) with the most records, the earliest of equals."""
         if not len(self):
             return None
-        days = self._days()  # sorted: each day is one run, counted without sorting again (np.unique did)
-        starts = _run_starts(days)
-        counts = np.diff(np.append(starts, len(days)))
-        return (_EPOCH + timedelta(days=int(days[starts[int(np.argmax(counts))]]))).date().isoformat()
+        days = self._days()  # sorted: counted from the first, over the person's span (np.unique sorted them again)
+        busiest = int(days[0]) + int(np.argmax(np.bincount(days - days[0])))
+        return (_EPOCH + timedelta(days=busiest)).date().isoformat()
 
     def on_day(self, iso_day: str) -> list[datetime]:
         """The wall-clock times (naive) of the records of that day, in order."""
@@ -165,11 +164,6 @@ class Moments:
         """Median wall-clock step between consecutive records, steps of 0 or 6 hours and more left out."""
         steps = np.diff(self.local) / 1e6
         return median_of(steps[(steps > 0) & (steps < 6 * 3600)])
-
-
-def _run_starts(ordered: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Where each run of equal values of sorted, non-empty ``ordered`` starts."""
-    return np.flatnonzero(np.diff(ordered, prepend=ordered[0] - 1))
 
 
 def median_of(values: np.ndarray[Any, Any]) -> float | None:
