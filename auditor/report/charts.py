@@ -25,18 +25,17 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
 
 def weekday_grid(grid: list[list[int]], lang: str) -> str:
     peak = max((max(row) for row in grid), default=0) or 1
-    days = t("report.weekdays", lang).split(",")
+    days = [escape(name) for name in t("report.weekdays", lang).split(",")]
     body: list[str] = []
     for hour in range(0, 24, 3):
         body.append(f'<text x="{LEFT + hour * CELL + 2}" y="12" font-size="11">{hour}h</text>')
     for day, row in enumerate(grid):
-        y = TOP + day * CELL
-        body.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(days[day])}</text>')
+        y, name = TOP + day * CELL, days[day]
+        body.append(f'<text x="0" y="{y + 15}" font-size="12">{name}</text>')
         for hour, n in enumerate(row):
-            shade = 0.08 + 0.92 * n / peak if n else 0.0
-            fill = f'fill="#1f5fa8" fill-opacity="{shade:.2f}"' if n else 'fill="#f1f1f1"'
+            fill = f'fill="#1f5fa8" fill-opacity="{0.08 + 0.92 * n / peak:.2f}"' if n else 'fill="#f1f1f1"'
             body.append(f'<rect x="{LEFT + hour * CELL}" y="{y}" width="{CELL - 2}" height="{CELL - 2}" {fill}>'
-                        f'<title>{escape(days[day])} {hour}h : {n}</title></rect>')
+                        f'<title>{name} {hour}h : {n}</title></rect>')
     return _svg(LEFT + 24 * CELL, TOP + 7 * CELL, t("report.chart.grid", lang), body)
 
 
