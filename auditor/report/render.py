@@ -54,6 +54,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates are the package's: not looked at again on every report (four stats each)
     )
     env.filters["md"] = md
     return env
