@@ -12,7 +12,7 @@ from auditor.report.render import _md_word, md
 
 #: Pieces that make a word look like a link, a Markdown special character, or a blank of another kind.
 _PIECES = st.sampled_from(["://", "www.", "WWW.", "@", ".fr", ".gouv", ".com/x", "x.frx", "`", "|", "*", "_", "[",
-                           "]", "<", ">", "#", "\\", " ", "\t", "\n", "\u00a0", "\u3000", "é", "a", "1"])
+                           "]", "<", ">", "#", "\\", " ", "\t", "\n", "\u00a0", "\u3000", "\x1f", "é", "a", "1"])
 _TEXTS = st.lists(_PIECES | st.text(max_size=4), max_size=12).map("".join)
 
 
