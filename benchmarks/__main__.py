@@ -10,7 +10,9 @@ measures, each in its own process and ``--repeat`` times, on the same file:
 * ``duckdb-window`` — a windowed one, the sampling interval (median time between an agent's consecutive records);
 * ``pipeline`` — ``api.load`` + ``engine.audit``: detect, parse, canonical tables, every metric and rule;
 * ``workspace`` — the same, the input forced into a Parquet workspace (out of core);
-* ``audit`` — ``auditor audit FILE --out DIR --format json`` end to end (reports included).
+* ``audit`` — ``auditor audit FILE --out DIR --format json`` end to end (reports included);
+* ``phases`` — the same command's steps (read; metrics and rules; people; reports), each with its wall time and
+  its CPU time (the workers' included): where the time goes, and how many cores each step keeps busy.
 
 It prints wall time, peak RSS (with the workers a task forks: their proportional set sizes summed, see
 ``tasks.TreeMemory``) and the ratios to the baselines. ``--memory`` also measures the pipeline's
@@ -77,6 +79,13 @@ def _show(fmt: str, rows: int, results: dict[str, list[dict[str, Any]]]) -> None
     peaks = [r["peak_rss"] for r in results.get("pipeline", []) if "peak_rss" in r]
     if peaks:
         print(f"pipeline peak RSS {max(peaks) / GIB:.2f} GiB (target ≤ 1 GiB)")
+    for i, r in enumerate(results.get("phases", []), start=1):
+        if "phases" in r:
+            print(f"\nphases of `auditor audit --format json`, run {i}:")
+            print(f"{'step':<18} {'seconds':>8} {'CPU s':>8} {'cores':>6}")
+            for step, spent in r["phases"].items():
+                cores = spent["cpu"] / spent["seconds"] if spent["seconds"] else 0.0
+                print(f"{step:<18} {spent['seconds']:>8.2f} {spent['cpu']:>8.2f} {cores:>6.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the issue's sizes (default 1)")
     parser.add_argument("--formats", default=",".join(SIZES), help="comma-separated formats")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (default 2)")
-    parser.add_argument("--tasks", default="pyarrow,duckdb,duckdb-window,pipeline,audit", help="comma-separated tasks")
+    parser.add_argument("--tasks", default="pyarrow,duckdb,duckdb-window,pipeline,audit,phases",
+                        help="comma-separated tasks")
     parser.add_argument("--memory", action="store_true", help="pipeline peak RSS at 1x, 2x, 5x the input")
     parser.add_argument("--reports", action="store_true",
                         help="also personal HTML reports for 2,000 agents (benchmarks.reports, its own process)")
@@ -105,12 +115,12 @@ def main(argv: list[str] | None = None) -> None:
                 for i in range(args.repeat):
                     # each run writes into a folder of its own, removed once the format is measured: removing
                     # the last run's 4,000 files just before writing as many again slowed the writes by a second
-                    extra = [work / f"out-{fmt}-{i}"] if task == "audit" else []
+                    extra = [work / f"out-{fmt}-{task}-{i}"] if task in ("audit", "phases") else []
                     results[task].append(run(task, fmt, path, *extra))
             _show(fmt, rows, results)
             path.unlink()
-            for i in range(args.repeat):
-                shutil.rmtree(work / f"out-{fmt}-{i}", ignore_errors=True)
+            for folder in work.glob(f"out-{fmt}-*"):
+                shutil.rmtree(folder, ignore_errors=True)
             if args.memory:
                 _memory(fmt, rows, work, args.agents)
         if args.reports:

@@ -88,6 +88,45 @@ def auditor_audit(fmt: str, path: Path, out: Path) -> None:
             raise
 
 
+def auditor_phases(fmt: str, path: Path, out: Path) -> dict[str, dict[str, float]]:
+    """The steps of ``auditor audit FILE --out OUT --format json``, each timed: where the command's time goes."""
+    from auditor import api, privacy
+    from auditor.report.people import people
+    from auditor.report.write import Options, write_all
+    from auditor.rules.engine import audit
+
+    clock = PhaseClock()
+    dataset = api.load([path])
+    clock.lap("read")
+    result = audit(dataset)
+    clock.lap("metrics and rules")
+    people(dataset, result.policy)
+    clock.lap("people")
+    write_all(dataset, result, out, Options("fr", 5, ("json",), privacy.load_or_create_key(out / "pseudonym.key")))
+    clock.lap("reports")
+    return clock.phases
+
+
+class PhaseClock:
+    """Wall and CPU seconds of consecutive steps. CPU counts every thread of this process and the workers it forked
+    and waited for (the metrics' and the reports' pools are shut down inside their step), so CPU over wall says how
+    many of the cores a step kept busy."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, dict[str, float]] = {}
+        self._wall, self._cpu = time.perf_counter(), self._cpu_now()
+
+    @staticmethod
+    def _cpu_now() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), self._cpu_now()
+        self.phases[name] = {"seconds": wall - self._wall, "cpu": cpu - self._cpu}
+        self._wall, self._cpu = wall, cpu
+
+
 def auditor_load_audit(fmt: str, path: Path) -> None:
     """The pipeline without the reports: detect, parse, canonical tables, every metric and rule."""
     from auditor import api
@@ -115,11 +154,12 @@ def generate(fmt: str, path: Path, rows: Path, agents: Path) -> None:
             raise
 
 
-TASKS: dict[str, Callable[..., None]] = {
+TASKS: dict[str, Callable[..., Any]] = {
     "pyarrow": pyarrow_read,
     "duckdb": functools.partial(duckdb_query, DUCKDB_METRIC),
     "duckdb-window": functools.partial(duckdb_query, DUCKDB_WINDOW),
     "audit": auditor_audit,
+    "phases": auditor_phases,
     "pipeline": auditor_load_audit,
     "workspace": auditor_workspace_audit,
     "generate": generate,
@@ -146,9 +186,10 @@ def main(argv: list[str]) -> None:
     _warm_imports()
     with TreeMemory() as tree:
         start = time.perf_counter()
-        TASKS[name](fmt, Path(path), *(Path(r) for r in rest))
+        details = TASKS[name](fmt, Path(path), *(Path(r) for r in rest))
         seconds = time.perf_counter() - start
-    print(json.dumps({"task": name, "seconds": seconds, "peak_rss": max(peak_rss(), tree.peak)}))
+    print(json.dumps({"task": name, "seconds": seconds, "peak_rss": max(peak_rss(), tree.peak),
+                      **({"phases": details} if name == "phases" else {})}))
 
 
 def peak_rss() -> int:

@@ -11,7 +11,7 @@ import pytest
 from auditor import api
 from auditor.rules.engine import audit
 from auditor.synth import scale
-from benchmarks.tasks import DUCKDB_METRIC, DUCKDB_WINDOW, duckdb_query
+from benchmarks.tasks import DUCKDB_METRIC, DUCKDB_WINDOW, auditor_phases, duckdb_query
 
 ROWS = 3000
 
@@ -32,3 +32,12 @@ def test_the_windowed_baseline_is_the_audit_s_sampling_interval(tmp_path: Path) 
     ours = {row["agent"]: row["median_interval_s"] for row in measured}
     theirs = {row["agent"]: row["interval"] for row in duckdb_query(DUCKDB_WINDOW, "positions-csv", path).to_pylist()}
     assert theirs == pytest.approx(ours)
+
+
+def test_the_phases_task_times_each_step_of_the_audit_command(tmp_path: Path) -> None:
+    path = scale.write("positions-csv", ROWS, tmp_path, agents=40, seed=3)
+    phases = auditor_phases("positions-csv", path, tmp_path / "out")
+    assert list(phases) == ["read", "metrics and rules", "people", "reports"]
+    assert all(spent["seconds"] > 0 and spent["cpu"] > 0 for spent in phases.values())
+    assert (tmp_path / "out" / "findings.json").exists()
+    assert len(list((tmp_path / "out" / "agents").glob("*/report.json"))) == 40
