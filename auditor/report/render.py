@@ -34,7 +34,7 @@ def _md_text(text: str) -> str:
     formats, 10 M fixes)."""
     words = text.split()
     if _LINKISH.search(text) is None:  # what looks like a link holds no blank: then no word does either
-        return _MD_SPECIAL.sub(r"\\\1", " ".join(words))
+        return _md_word(" ".join(words))
     return " ".join(_md_word(word) for word in words)
 
 
